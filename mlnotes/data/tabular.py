@@ -45,7 +45,7 @@ def load_breast_cancer_split(
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
     data = load_breast_cancer()
-    names = list(data.feature_names)
+    names = [str(name) for name in data.feature_names]
     X = data.data
     if features is not None:
         unknown = [f for f in features if f not in names]

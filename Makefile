@@ -1,0 +1,48 @@
+# The two commands of README.md (`make book`, `make test`) and their helpers.
+# Each target creates or updates the virtual environment .venv first.
+#
+# TORCH picks the PyTorch build installed before the package (the package itself accepts any
+# torch>=2.1,<3). The default takes your platform's build from PyPI (a CUDA build on Linux);
+# on a CPU-only machine pass e.g. TORCH="torch==2.13.0" or
+# TORCH="torch --index-url https://download.pytorch.org/whl/cpu".
+
+PYTHON ?= python3
+TORCH  ?= 'torch>=2.1,<3'
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS ?= $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -path '*/_build/*' | sort)
+
+.PHONY: book test execute lint format clean
+
+# (Re)install when the package's requirements change; the stamp records the last install.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $@
+
+## make book: build the HTML book into _build/html (open _build/html/index.html)
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+## make test: lint, unit tests, every notebook under nbval, and the book build with -W
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+## make execute: re-execute notebooks in place so their stored outputs come from the code
+##   (all of them, or NOTEBOOKS="book/01-logistic-regression/breast-cancer.ipynb")
+execute: $(STAMP)
+	$(BIN)/mlnotes execute $(NOTEBOOKS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlnotes tests book
+	$(BIN)/ruff format --check mlnotes tests
+
+format: $(STAMP)
+	$(BIN)/ruff format mlnotes tests
+	$(BIN)/ruff check --fix mlnotes tests
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache
