@@ -38,11 +38,11 @@ execute: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlnotes tests book
-	$(BIN)/ruff format --check mlnotes tests
+	$(BIN)/ruff format --check mlnotes tests book/_ext
 
 format: $(STAMP)
-	$(BIN)/ruff format mlnotes tests
-	$(BIN)/ruff check --fix mlnotes tests
+	$(BIN)/ruff format mlnotes tests book/_ext
+	$(BIN)/ruff check --fix mlnotes tests book
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

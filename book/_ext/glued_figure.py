@@ -40,7 +40,11 @@ class GluedFigure(SphinxDirective):
             if option not in self.options:
                 raise self.error(f"glued-figure needs the :{option}: option")
         ref = create_pending_glue_ref(
-            self.state.document, self.env.docname, self.lineno, self.options["doc"], self.arguments[0]
+            self.state.document,
+            self.env.docname,
+            self.lineno,
+            self.options["doc"],
+            self.arguments[0],
         )
         figure = nodes.figure(classes=["glued-figure"])
         figure["glued_alt"] = self.options["alt"]

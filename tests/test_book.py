@@ -1,0 +1,51 @@
+"""The book builds with warnings as errors, and its runnable snippets run.
+
+The build goes to a temporary folder, so `make test` never touches the reader's _build/.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted(p for p in (ROOT / "book").rglob("*.md") if "_build" not in p.parts)
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(tmp_path):
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path)]
+    result = subprocess.run(
+        [*command, "--warningiserror", "--nitpick", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    html = tmp_path / "_build" / "html"
+    chapter = (html / "book" / "01-logistic-regression" / "index.html").read_text()
+    # the figures glued from the notebooks arrived, with their alt text, and no glue key is left
+    images = re.findall(r'<img alt="([^"]*)" src="([^"]*)"', chapter)
+    assert len(images) >= 5
+    for alt, src in images:
+        assert not alt.endswith(".png"), f"an image without alt text: {src}"
+        assert (html / "book" / "01-logistic-regression" / src).resolve().is_file()
+    assert "breast-cancer.ipynb::" not in chapter
+    shutil.rmtree(tmp_path / "_build" / ".doctrees", ignore_errors=True)
+
+
+def python_snippets():
+    for page in PAGES:
+        for i, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S)):
+            yield pytest.param(block, id=f"{page.relative_to(ROOT)}#{i}")
+
+
+@pytest.mark.parametrize("code", list(python_snippets()))
+def test_python_snippets_in_pages_run(code, tmp_path, monkeypatch):
+    """Exercise solutions run as printed (their own asserts check their claims)."""
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "<snippet>", "exec"), {"__name__": "__snippet__"})

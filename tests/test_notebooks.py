@@ -1,0 +1,107 @@
+"""The book's notebooks follow the course's rules; nbval (pytest --nbval) re-executes them.
+
+These checks are about structure: every notebook is in the table of contents, was executed top to
+bottom by the project's command, starts with the same hidden install cell (pointing at the
+repository named in _config.yml), has a kernelspec for papermill, and declares its parameters in
+one tagged cell when it has any.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts)
+IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return [toc["root"], *files]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebook found under book/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_in_the_table_of_contents(path):
+    stem = path.relative_to(ROOT).with_suffix("").as_posix()
+    assert stem in toc_files()
+
+
+def test_every_toc_entry_exists():
+    for entry in toc_files():
+        candidates = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb")]
+        assert any(c.is_file() for c in candidates), f"_toc.yml lists {entry}, which is missing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_was_executed_in_order(path):
+    counts = [c.execution_count for c in code_cells(read(path))]
+    assert None not in counts, f"{path.name}: run `make execute` (cells never executed)"
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: not run top to bottom"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_has_kernelspec(path):
+    assert read(path).metadata["kernelspec"]["name"] == "python3"
+
+
+def install_cell_source():
+    return code_cells(read(NOTEBOOKS[0]))[0].source
+
+
+def test_install_cell_points_at_the_configured_repository():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert re.search(rf'%pip install .*"mlnotes @ git\+{re.escape(url)}"', install_cell_source())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_first_cell_is_the_same_hidden_install_cell(path):
+    first = code_cells(read(path))[0]
+    assert first.source == install_cell_source()
+    assert "remove-cell" in first.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_at_most_one_parameters_cell_holding_only_assignments(path):
+    tagged = [c for c in code_cells(read(path)) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) <= 1
+    for cell in tagged:
+        for line in cell.source.splitlines():
+            code = line.split("#")[0].strip()
+            assert not code or re.fullmatch(r"\w+ = .+", code), f"not a plain assignment: {line}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_ignored_outputs_are_only_logs_and_timings(path):
+    # NBVAL_IGNORE_OUTPUT hides a cell from the strict comparison: allowed for timings, training
+    # logs and progress bars only, so such a cell must not also hold an assert.
+    for cell in code_cells(read(path)):
+        if "NBVAL_IGNORE_OUTPUT" in cell.source:
+            assert "assert" not in cell.source, f"{path.name}: a check hidden from nbval"
