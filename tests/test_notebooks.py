@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 import yaml
 
@@ -105,3 +106,17 @@ def test_ignored_outputs_are_only_logs_and_timings(path):
     for cell in code_cells(read(path)):
         if "NBVAL_IGNORE_OUTPUT" in cell.source:
             assert "assert" not in cell.source, f"{path.name}: a check hidden from nbval"
+
+
+@pytest.mark.slow
+def test_papermill_overrides_the_parameters_cell(tmp_path):
+    source = ROOT / "book" / "01-logistic-regression" / "breast-cancer.ipynb"
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        source, out, parameters={"epochs": 50, "lr": 0.1}, cwd=tmp_path, progress_bar=False
+    )
+    nb = read(out)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "epochs = 50" in injected[0].source
+    text = "".join(o.get("text", "") for c in code_cells(nb) for o in c.outputs)
+    assert "LogisticRegression(lr=0.1, epochs=50, l2=1.0)" in text
