@@ -65,8 +65,8 @@ def pick_device(device: str = "auto"):
 def numerical_gradient(
     f: Callable[[np.ndarray], float | np.ndarray],
     x: np.ndarray,
-    df: np.ndarray | None = None,
     eps: float = 1e-6,
+    df: np.ndarray | None = None,
 ) -> np.ndarray:
     """Centred finite-difference gradient of ``sum(f(x) * df)`` with respect to ``x``.
 
@@ -81,8 +81,8 @@ def numerical_gradient(
         f (callable): takes ``x`` (changed in place, restored afterwards) and returns a
             float or an ndarray.
         x (ndarray[...]): float64 point at which to differentiate.
-        df (ndarray[...] | None): upstream gradient, same shape as ``f(x)``; ``None`` for scalar f.
         eps (float): step; 1e-6 balances truncation (eps^2) and rounding (1e-16 / eps) in float64.
+        df (ndarray[...] | None): upstream gradient, same shape as ``f(x)``; ``None`` for scalar f.
 
     Returns:
         ndarray[...]: same shape as ``x``.

@@ -57,6 +57,8 @@ def test_numerical_gradient_of_a_scalar_function_matches_the_analytic_one():
     grad = numerical_gradient(lambda v: np.sum(v**3) + v[0] * v[1], x)
     np.testing.assert_allclose(grad, [3 * 1 - 2, 3 * 4 + 1, 3 * 0.25], rtol=1e-8)
     np.testing.assert_array_equal(x, [1.0, -2.0, 0.5])  # x is restored
+    coarse = numerical_gradient(lambda v: np.sum(v**3) + v[0] * v[1], x, 1e-3)  # eps positional
+    np.testing.assert_allclose(coarse, grad, atol=1e-5)  # the error of a centred step is eps^2
 
 
 def test_numerical_gradient_with_upstream_gradient_matches_torch():
