@@ -7,6 +7,8 @@ The maths in the book is written per example, ``z = W^T x + b``; for a batch it 
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 
 from mlnotes.core import as_binary_labels, as_float_array, check_same_length
@@ -176,9 +178,9 @@ class LogisticRegression:
     """
 
     def __init__(self, lr: float = 0.1, epochs: int = 1000, l2: float = 0.0):
-        if not (isinstance(lr, (int, float)) and lr > 0):
+        if isinstance(lr, bool) or not (isinstance(lr, Real) and lr > 0):
             raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         _check_l2(l2)
         self.lr, self.epochs, self.l2 = float(lr), int(epochs), float(l2)
@@ -258,7 +260,7 @@ class LogisticRegression:
 
 
 def _check_l2(l2) -> None:
-    if not (isinstance(l2, (int, float)) and l2 >= 0):
+    if isinstance(l2, bool) or not (isinstance(l2, Real) and l2 >= 0):
         raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
 
 

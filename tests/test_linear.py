@@ -219,11 +219,23 @@ def test_fit_returns_self_and_solves_a_separable_toy_problem():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"lr": 0}, "lr"), ({"epochs": 0}, "epochs"), ({"epochs": 2.5}, "epochs"), ({"l2": -1}, "l2")],
+    [
+        ({"lr": 0}, "lr"),
+        ({"lr": "0.1"}, "lr"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 2.5}, "epochs"),
+        ({"l2": -1}, "l2"),
+        ({"l2": float("nan")}, "l2"),
+    ],
 )
 def test_bad_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         LogisticRegression(**kwargs)
+
+
+def test_numpy_scalars_are_accepted_as_hyperparameters():
+    model = LogisticRegression(lr=np.float32(0.1), epochs=np.int64(3), l2=np.float64(0.5))
+    assert (model.lr, model.epochs, model.l2) == (pytest.approx(0.1), 3, 0.5)
 
 
 def test_model_bad_input(fitted):

@@ -1,0 +1,174 @@
+"""The shared core: seeding, device choice, gradient checking and input checks.
+
+Every chapter uses these; nothing here is specific to one topic.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import numpy as np
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python's, NumPy's and PyTorch's random generators.
+
+    Args:
+        seed (int): a non-negative integer.
+
+    Returns:
+        np.random.Generator: a fresh generator seeded with ``seed``, for code that prefers an
+        explicit generator to the global state.
+
+    Reference: PyTorch notes on reproducibility,
+    https://pytorch.org/docs/stable/notes/randomness.html
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 -- the legacy global state takes 32-bit seeds
+    import torch  # imported here so that NumPy-only chapters do not pay for it
+
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def pick_device(device: str = "auto"):
+    """Return the ``torch.device`` to compute on.
+
+    Args:
+        device (str): ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
+
+    Returns:
+        torch.device
+
+    Raises:
+        ValueError: for an unknown name, or ``"cuda"`` on a machine without a CUDA GPU.
+
+    Reference: https://pytorch.org/docs/stable/tensor_attributes.html#torch.device
+    """
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for, but torch sees no CUDA GPU on this machine")
+    return torch.device(device)
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], float | np.ndarray],
+    x: np.ndarray,
+    eps: float = 1e-6,
+    df: np.ndarray | None = None,
+) -> np.ndarray:
+    """Centred finite-difference gradient of ``sum(f(x) * df)`` with respect to ``x``.
+
+    For a scalar ``f`` (``df=None``) this is the gradient of ``f`` itself:
+
+        grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps),   error O(eps^2).
+
+    For an array-valued ``f`` (a layer's forward pass), ``df`` is the upstream gradient
+    ``dL/df`` and the result is ``dL/dx``, which is what a backward pass must return.
+
+    Args:
+        f (callable): takes ``x`` (changed in place, restored afterwards) and returns a
+            float or an ndarray.
+        x (ndarray[...]): float64 point at which to differentiate.
+        eps (float): step; 1e-6 balances truncation (eps^2) and rounding (1e-16 / eps) in float64.
+        df (ndarray[...] | None): upstream gradient, same shape as ``f(x)``; ``None`` for scalar f.
+
+    Returns:
+        ndarray[...]: same shape as ``x``.
+
+    Reference: cs231n ``gradient_check.py`` (``eval_numerical_gradient_array``);
+    Nocedal & Wright, *Numerical Optimization*, section 8.1.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise TypeError(
+            f"x must be a float64 ndarray (finite differences need double precision), "
+            f"got {type(x).__name__} of dtype {getattr(x, 'dtype', None)}"
+        )
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps!r}")
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        f_plus = np.array(f(x), dtype=np.float64, copy=True)
+        x[i] = old - eps
+        f_minus = np.array(f(x), dtype=np.float64, copy=True)
+        x[i] = old
+        upstream = np.ones_like(f_plus) if df is None else df
+        if upstream.shape != f_plus.shape:
+            raise ValueError(
+                f"df must have the shape of f(x), {f_plus.shape}, got {upstream.shape}"
+            )
+        grad[i] = np.sum((f_plus - f_minus) * upstream) / (2 * eps)
+    return grad
+
+
+def rel_error(a, b) -> float:
+    """Largest elementwise relative error ``max |a - b| / max(1e-8, |a| + |b|)``.
+
+    About 1e-7 or less means two float64 gradients agree; 1e-2 or more means a bug.
+
+    Args:
+        a (ndarray[...]), b (ndarray[...]): arrays of the same shape (scalars allowed).
+
+    Reference: cs231n ``rel_error`` (assignment 1).
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def as_float_array(x, name: str, ndim: int | None = None) -> np.ndarray:
+    """Return ``x`` as a finite floating ndarray, or raise an error that names ``name``.
+
+    Integer and boolean input becomes float64; float32 stays float32.
+    """
+    arr = np.asarray(x)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return arr
+
+
+def as_binary_labels(y, name: str = "y") -> np.ndarray:
+    """Return 1-D labels in {0, 1} as float64, or raise an error that names ``name``."""
+    arr = as_float_array(y, name, ndim=1)
+    bad = ~np.isin(arr, (0.0, 1.0))
+    if bad.any():
+        raise ValueError(
+            f"{name} must contain only 0 and 1, got {np.unique(arr[bad])[:5].tolist()}"
+        )
+    return arr.astype(np.float64)
+
+
+def check_same_length(**arrays: np.ndarray) -> None:
+    """Raise ValueError unless every array has the same first dimension (examples)."""
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise ValueError(f"arrays must have the same number of examples (rows): {detail}")

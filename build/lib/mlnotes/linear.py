@@ -1,0 +1,269 @@
+"""Linear models in NumPy: the sigmoid, the logistic loss and logistic regression (chapter 1).
+
+Examples are rows: ``X (ndarray[m, n_x])``, ``y (ndarray[m])``, weights ``w (ndarray[n_x])``.
+The maths in the book is written per example, ``z = W^T x + b``; for a batch it reads
+``z = X w + b``.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from mlnotes.core import as_binary_labels, as_float_array, check_same_length
+
+# log(y_hat) is clamped below at -100, the convention of torch.nn.functional.binary_cross_entropy,
+# so that a confident wrong prediction (y_hat = 0 for y = 1) costs 100 rather than infinity.
+LOG_FLOOR = -100.0
+
+
+def sigmoid(z):
+    """The logistic sigmoid ``sigma(z) = 1 / (1 + exp(-z))``, stable for any ``z``.
+
+    For ``z < 0`` it uses the equal form ``exp(z) / (1 + exp(z))``, so ``exp`` never receives a
+    large positive argument: ``sigmoid(-1000)`` is 0 without an overflow warning.
+
+    Args:
+        z (ndarray[...] | float): logits; float64 in gives float64 out, integers become float64.
+
+    Returns:
+        ndarray[...]: values in [0, 1], same shape as ``z``.
+
+    Oracle: ``scipy.special.expit`` and ``torch.sigmoid``.
+    Reference: Goodfellow et al., *Deep Learning*, section 3.10 (logistic sigmoid).
+    """
+    z = as_float_array(z, "z")
+    out = np.empty_like(z)
+    positive = z >= 0
+    out[positive] = 1.0 / (1.0 + np.exp(-z[positive]))
+    ez = np.exp(z[~positive])  # z < 0, so 0 < ez < 1
+    out[~positive] = ez / (1.0 + ez)
+    return out
+
+
+def sigmoid_grad(z):
+    """Derivative of the sigmoid, ``d sigma / dz = sigma(z) (1 - sigma(z))``.
+
+    Args:
+        z (ndarray[...] | float): logits.
+
+    Returns:
+        ndarray[...]: values in (0, 1/4], largest at ``z = 0``.
+
+    Oracle: ``torch.autograd.grad`` of ``torch.sigmoid``.
+    Reference: Bishop, *Pattern Recognition and Machine Learning*, eq. (4.88).
+    """
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def binary_cross_entropy(y_hat, y) -> float:
+    """Mean logistic loss of predicted probabilities.
+
+        J = (1/m) sum_i L(y_hat_i, y_i),  L(y_hat, y) = -(y log y_hat + (1 - y) log(1 - y_hat))
+
+    Safe at ``y_hat`` in {0, 1}: each log is clamped below at -100 (PyTorch's convention).
+
+    Args:
+        y_hat (ndarray[m]): probabilities in [0, 1].
+        y (ndarray[m]): labels in {0, 1}.
+
+    Returns:
+        float: the mean loss J.
+
+    Oracle: ``torch.nn.functional.binary_cross_entropy``.
+    Reference: Cox (1958); Bishop, *Pattern Recognition and Machine Learning*, eq. (4.90).
+    """
+    y_hat = as_float_array(y_hat, "y_hat", ndim=1)
+    y = as_binary_labels(y)
+    check_same_length(y_hat=y_hat, y=y)
+    if y_hat.size and (y_hat.min() < 0 or y_hat.max() > 1):
+        raise ValueError(
+            f"y_hat must hold probabilities in [0, 1], got values in "
+            f"[{y_hat.min():.4g}, {y_hat.max():.4g}]"
+        )
+    _require_examples(y)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is clamped just below
+        log_p = np.maximum(np.log(y_hat), LOG_FLOOR)
+        log_not_p = np.maximum(np.log1p(-y_hat), LOG_FLOOR)
+    return float(-np.mean(y * log_p + (1 - y) * log_not_p))
+
+
+def binary_cross_entropy_with_logits(z, y) -> float:
+    """Mean logistic loss computed from the logits ``z`` (before the sigmoid), without clamping.
+
+        L(z, y) = log(1 + exp(z)) - y z = max(z, 0) - y z + log(1 + exp(-|z|))
+
+    Equal to ``binary_cross_entropy(sigmoid(z), y)`` wherever that one is not clamped, and exact
+    for any ``z``: the loss of a confident mistake keeps growing like ``|z|``.
+
+    Args:
+        z (ndarray[m]): logits ``X w + b``.
+        y (ndarray[m]): labels in {0, 1}.
+
+    Returns:
+        float: the mean loss J.
+
+    Oracle: ``torch.nn.functional.binary_cross_entropy_with_logits``.
+    Reference: Goodfellow et al., *Deep Learning*, eq. (6.23) (softplus form).
+    """
+    z = as_float_array(z, "z", ndim=1)
+    y = as_binary_labels(y)
+    check_same_length(z=z, y=y)
+    _require_examples(y)
+    return float(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))
+
+
+def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
+    """Cost of logistic regression and its gradients, vectorised over the m examples.
+
+        z = X w + b,   y_hat = sigma(z)
+        J = (1/m) sum_i L(y_hat_i, y_i) + (l2 / 2m) ||w||^2
+        dJ/dw = (1/m) X^T (y_hat - y) + (l2/m) w        # [n_x]
+        dJ/db = (1/m) sum_i (y_hat_i - y_i)
+
+    The bias is not regularised.
+
+    Args:
+        w (ndarray[n_x]): weights.
+        b (float): bias.
+        X (ndarray[m, n_x]): inputs, one example per row.
+        y (ndarray[m]): labels in {0, 1}.
+        l2 (float): L2 strength lambda >= 0.
+
+    Returns:
+        tuple: ``(J, dw, db)`` with ``J`` a float, ``dw (ndarray[n_x])``, ``db`` a float.
+
+    Oracle: ``torch.autograd`` on the same expression (tests/test_linear.py).
+    Reference: Ng, Deep Learning Specialization, course 1 week 2 (vectorised logistic regression).
+    """
+    X = as_float_array(X, "X", ndim=2)
+    y = as_binary_labels(y)
+    w = as_float_array(w, "w", ndim=1)
+    b = float(as_float_array(b, "b", ndim=0))
+    check_same_length(X=X, y=y)
+    _require_examples(y)
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w must have shape ({X.shape[1]},) to match X {X.shape}, got {w.shape}")
+    _check_l2(l2)
+    m = X.shape[0]
+    z = X @ w + b  # [m]
+    error = sigmoid(z) - y  # [m], dL/dz for each example
+    cost = binary_cross_entropy_with_logits(z, y) + l2 / (2 * m) * float(w @ w)
+    dw = X.T @ error / m + (l2 / m) * w  # [n_x]
+    db = float(error.mean())
+    return cost, dw, db
+
+
+class LogisticRegression:
+    """Binary logistic regression ``p(y=1|x) = sigma(w^T x + b)`` fitted by batch gradient descent.
+
+    Minimises ``J(w, b) = (1/m) sum_i L(y_hat_i, y_i) + (l2 / 2m) ||w||^2`` from ``w = 0, b = 0``.
+    The cost is convex, so gradient descent with a small enough ``lr`` approaches the unique
+    minimum. scikit-learn's ``LogisticRegression(C=1/l2)`` minimises the same cost times ``m/l2``.
+
+    Args:
+        lr (float): learning rate alpha > 0.
+        epochs (int): number of full-batch gradient steps.
+        l2 (float): L2 strength lambda >= 0 (0 = no regularisation).
+
+    Attributes (after ``fit``):
+        coef_ (ndarray[n_x]): the weights w.
+        intercept_ (float): the bias b.
+        history_ (ndarray[epochs]): the cost J before each step (``history_[0]`` is J at w = 0).
+
+    Oracle: ``sklearn.linear_model.LogisticRegression(C=1/l2)``.
+    Reference: Cox (1958); Hastie et al., *The Elements of Statistical Learning*, section 4.4.
+    """
+
+    def __init__(self, lr: float = 0.1, epochs: int = 1000, l2: float = 0.0):
+        if isinstance(lr, bool) or not (isinstance(lr, Real) and lr > 0):
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        _check_l2(l2)
+        self.lr, self.epochs, self.l2 = float(lr), int(epochs), float(l2)
+
+    def __repr__(self) -> str:
+        return f"LogisticRegression(lr={self.lr}, epochs={self.epochs}, l2={self.l2})"
+
+    def fit(self, X, y) -> LogisticRegression:
+        """Run ``epochs`` steps ``w -= lr * dJ/dw``, ``b -= lr * dJ/db``; return ``self``.
+
+        Args:
+            X (ndarray[m, n_x]): inputs, one example per row.
+            y (ndarray[m]): labels in {0, 1}.
+        """
+        X = as_float_array(X, "X", ndim=2).astype(np.float64)
+        y = as_binary_labels(y)
+        check_same_length(X=X, y=y)
+        w, b = np.zeros(X.shape[1]), 0.0
+        history = np.empty(self.epochs)
+        for epoch in range(self.epochs):
+            history[epoch], dw, db = logistic_loss_and_grad(w, b, X, y, self.l2)
+            w -= self.lr * dw
+            b -= self.lr * db
+        self.coef_, self.intercept_, self.history_ = w, b, history
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """The logits ``z = X w + b``; the decision boundary is ``z = 0``.
+
+        Args:
+            X (ndarray[m, n_x]).
+
+        Returns:
+            ndarray[m].
+        """
+        if not hasattr(self, "coef_"):
+            raise RuntimeError("this LogisticRegression is not fitted yet: call fit(X, y) first")
+        X = as_float_array(X, "X", ndim=2)
+        if X.shape[1] != self.coef_.shape[0]:
+            raise ValueError(
+                f"X must have {self.coef_.shape[0]} features (columns) like the data seen in fit, "
+                f"got shape {X.shape}"
+            )
+        return X @ self.coef_ + self.intercept_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``p(y=1|x) = sigma(w^T x + b)`` for each row of ``X``.
+
+        Args:
+            X (ndarray[m, n_x]).
+
+        Returns:
+            ndarray[m]: probabilities (a 1-D array, unlike scikit-learn's ``[m, 2]``).
+        """
+        return sigmoid(self.decision_function(X))
+
+    def predict(self, X, threshold: float = 0.5) -> np.ndarray:
+        """Labels ``1[p(y=1|x) >= threshold]`` as int64.
+
+        Args:
+            X (ndarray[m, n_x]).
+            threshold (float): in (0, 1); 0.5 is the boundary ``w^T x + b = 0``.
+
+        Returns:
+            ndarray[m]: labels in {0, 1}.
+        """
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+        return (self.predict_proba(X) >= threshold).astype(np.int64)
+
+    def score(self, X, y) -> float:
+        """Accuracy: the fraction of rows of ``X`` whose predicted label equals ``y``."""
+        y = as_binary_labels(y)
+        prediction = self.predict(X)
+        check_same_length(X=prediction, y=y)
+        return float(np.mean(prediction == y))
+
+
+def _check_l2(l2) -> None:
+    if isinstance(l2, bool) or not (isinstance(l2, Real) and l2 >= 0):
+        raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
+
+
+def _require_examples(y: np.ndarray) -> None:
+    if y.size == 0:
+        raise ValueError("the mean loss needs at least one example, got 0")

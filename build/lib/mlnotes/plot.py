@@ -1,0 +1,103 @@
+"""Generic figure helpers shared by the chapters: learning curves and 2-D decision regions.
+
+A topic's own drawings live with the topic; only what several chapters draw the same way is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mlnotes.core import as_float_array, check_same_length
+
+
+def plot_learning_curve(
+    history,
+    ax: plt.Axes | None = None,
+    label: str | None = None,
+    ylabel: str = "cost $J$",
+    xlabel: str = "epoch",
+    log_y: bool = False,
+) -> plt.Axes:
+    """Plot a per-epoch quantity (cost, accuracy) against the epoch number, starting at 0.
+
+    Args:
+        history (ndarray[epochs]): one value per epoch.
+        ax (plt.Axes | None): axes to draw on; a new figure when ``None``.
+        label (str | None): legend entry; a legend is drawn when given.
+        ylabel, xlabel (str): axis labels.
+        log_y (bool): logarithmic y axis, to see a cost that keeps falling slowly.
+
+    Returns:
+        plt.Axes: the axes drawn on.
+    """
+    history = as_float_array(history, "history", ndim=1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(np.arange(len(history)), history, label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if log_y:
+        ax.set_yscale("log")
+    if label is not None:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_decision_boundary(
+    predict_proba: Callable[[np.ndarray], np.ndarray],
+    X,
+    y,
+    ax: plt.Axes | None = None,
+    class_names: Sequence[str] = ("class 0", "class 1"),
+    axis_labels: Sequence[str] = ("$x_1$", "$x_2$"),
+    resolution: int = 200,
+) -> plt.Axes:
+    """Shade ``p(y=1|x)`` over the plane of two features, draw its 0.5 contour and the points.
+
+    Args:
+        predict_proba (callable): maps ``ndarray[k, 2]`` to probabilities ``ndarray[k]`` (e.g.
+            ``model.predict_proba`` of a model fitted on two features).
+        X (ndarray[m, 2]): the points to scatter.
+        y (ndarray[m]): their labels in {0, 1}.
+        ax (plt.Axes | None): axes to draw on; a new figure when ``None``.
+        class_names (sequence of 2 str): legend entries for labels 0 and 1.
+        axis_labels (sequence of 2 str): names of the two features.
+        resolution (int): grid points per axis.
+
+    Returns:
+        plt.Axes: the axes drawn on.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have exactly 2 features to be drawn in the plane, got {X.shape}")
+    y = as_float_array(y, "y", ndim=1)
+    check_same_length(X=X, y=y)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.5))
+    margin = 0.5
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin  # [2], [2]
+    g1, g2 = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )  # [res, res] each
+    grid = np.column_stack([g1.ravel(), g2.ravel()])  # [res*res, 2]
+    p = np.asarray(predict_proba(grid)).reshape(g1.shape)  # [res, res]
+    shade = ax.contourf(g1, g2, p, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.35)
+    ax.contour(g1, g2, p, levels=[0.5], colors="black", linewidths=1.5)
+    for label, (marker, colour) in enumerate((("o", "tab:red"), ("s", "tab:blue"))):
+        mask = y == label
+        ax.scatter(
+            *X[mask].T,
+            marker=marker,
+            c=colour,
+            s=14,
+            edgecolor="white",
+            linewidth=0.4,
+            label=class_names[label],
+        )
+    ax.figure.colorbar(shade, ax=ax, label="$p(y=1\\mid x)$")
+    ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1], xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    ax.legend(loc="lower right", title="black line: $p = 0.5$")
+    return ax
