@@ -42,8 +42,32 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT_S) -> float:
         record_timing=False,
     ).execute()
     elapsed = time.perf_counter() - start
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     nbformat.write(nb, path)
     return elapsed
+
+
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) outputs into one.
+
+    How a cell's prints are split into chunks depends on timing; merged, the stored notebook is
+    the same on every run, so re-executing an unchanged notebook changes nothing in git.
+    """
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:

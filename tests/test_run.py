@@ -4,7 +4,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mlnotes.run import main
+from mlnotes.run import main, merge_streams
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -48,3 +48,20 @@ def test_execute_rejects_what_is_not_a_notebook(tmp_path):
         with pytest.raises(SystemExit) as exit_info:
             main(["execute", str(path)])
         assert exit_info.value.code == 2
+
+
+def test_merge_streams_joins_consecutive_prints_of_the_same_stream():
+    out = [
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="warn\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "x"}),
+        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+    ]
+    merged = merge_streams(out)
+    assert [(o.output_type, o.get("text")) for o in merged] == [
+        ("stream", "a\nb\n"),
+        ("stream", "warn\n"),
+        ("display_data", None),
+        ("stream", "c\n"),
+    ]
