@@ -49,3 +49,27 @@ def test_python_snippets_in_pages_run(code, tmp_path, monkeypatch):
     """Exercise solutions run as printed (their own asserts check their claims)."""
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "<snippet>", "exec"), {"__name__": "__snippet__"})
+
+
+def glossary_entries():
+    text = (ROOT / "book" / "glossary.md").read_text()
+    body = text.split("```{glossary}", 1)[1].split("```", 1)[0]
+    entries, terms = [], []
+    for line in body.splitlines():
+        if line.startswith("  "):  # a definition, indented under its terms
+            entries.append((terms, line.strip()))
+            terms = []
+        elif line.strip() and not line.startswith(":"):
+            terms.append(line.strip())
+    return entries
+
+
+def test_every_glossary_entry_gives_the_chinese_term_then_a_definition():
+    entries = glossary_entries()
+    assert len(entries) >= 25
+    for terms, definition in entries:
+        assert terms, f"a definition without a term: {definition}"
+        chinese = re.match(r"\*\*([^*]+)\*\*.* · (.+)", definition)
+        assert chinese, f"{terms}: expected '**中文** · definition', got {definition!r}"
+        assert re.search(r"[\u4e00-\u9fff]", chinese.group(1)), f"{terms}: no Chinese term"
+        assert len(chinese.group(2).split()) >= 5, f"{terms}: definition too short"

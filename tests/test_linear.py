@@ -39,6 +39,11 @@ def test_sigmoid_matches_scipy_and_torch_including_extreme_logits():
     assert s[0] == 0.0 and s[-1] == 1.0 and s.dtype == np.float64
 
 
+def test_sigmoid_within_one_rounding_error_of_scipy_on_a_dense_grid():
+    z = np.linspace(-1000, 1000, 200_001)
+    np.testing.assert_allclose(sigmoid(z), scipy.special.expit(z), rtol=0, atol=2.3e-16)
+
+
 def test_sigmoid_by_hand_and_dtypes():
     # sigma(0) = 1/2; sigma(log 3) = 1 / (1 + 1/3) = 3/4
     np.testing.assert_allclose(sigmoid(np.array([0.0, np.log(3.0)])), [0.5, 0.75], rtol=1e-15)
