@@ -71,6 +71,7 @@ def merge_streams(outputs: list) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``mlnotes`` command line; returns the exit status (0 when every notebook ran)."""
     parser = argparse.ArgumentParser(prog="mlnotes", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     execute = commands.add_parser("execute", help="re-execute notebooks in place")
