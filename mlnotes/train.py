@@ -1,0 +1,178 @@
+"""One training loop for every PyTorch model of the course: mini-batches, a device, a history.
+
+    loader = make_loader(X, y, batch_size=64, shuffle=True, seed=0)
+    history = fit(model, loss_fn, optimizer, loader, epochs=20, val_loader=...,
+                  metrics={"accuracy": accuracy})
+
+A batch is a tuple ``(x, *targets)``; the model sees ``x`` and the loss (and every metric) sees
+``(outputs, *targets)``: a loss with a mask, ``loss_fn(outputs, y, mask)``, needs no special case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+from tqdm.auto import tqdm
+
+Metric = Callable[..., torch.Tensor]
+
+
+def make_loader(*tensors, batch_size: int = 64, shuffle: bool = False, seed: int = 0) -> DataLoader:
+    """A DataLoader over tensors (or arrays) that share their first dimension.
+
+    Args:
+        *tensors (Tensor[N, ...] | ndarray[N, ...]): inputs first, then targets; float64 arrays
+            become float32 tensors, integer arrays int64 tensors.
+        batch_size (int): examples per mini-batch.
+        shuffle (bool): reshuffle every epoch, in an order fixed by ``seed``.
+        seed (int): seed of the shuffling generator, so that runs repeat exactly.
+
+    Returns:
+        DataLoader yielding tuples of tensors.
+
+    Reference: https://pytorch.org/docs/stable/data.html
+    """
+    if not tensors:
+        raise ValueError("make_loader needs at least one tensor")
+    tensors = tuple(_as_tensor(t) for t in tensors)
+    sizes = [len(t) for t in tensors]
+    if len(set(sizes)) > 1:
+        raise ValueError(f"tensors must share their first dimension, got lengths {sizes}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        TensorDataset(*tensors), batch_size=batch_size, shuffle=shuffle, generator=generator
+    )
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[..., torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    train_loader: DataLoader,
+    epochs: int,
+    *,
+    val_loader: DataLoader | None = None,
+    metrics: Mapping[str, Metric] | None = None,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; return the per-epoch history.
+
+    Each step: ``loss = loss_fn(model(x), *targets)``, ``loss.backward()``, ``optimizer.step()``.
+
+    Args:
+        model (nn.Module): moved to ``device``.
+        loss_fn (callable): ``(outputs, *targets) -> scalar Tensor`` (a mean over the batch).
+        optimizer (torch.optim.Optimizer): over ``model``'s parameters.
+        train_loader (DataLoader): yields ``(x, *targets)``.
+        epochs (int): passes over the training data.
+        val_loader (DataLoader | None): evaluated after every epoch when given.
+        metrics (dict[str, callable] | None): ``(outputs, *targets) -> scalar Tensor``, e.g.
+            :func:`accuracy`; computed on ``val_loader``.
+        device (torch.device | str): where to compute.
+        progress (bool): show a tqdm bar over epochs with the latest losses.
+
+    Returns:
+        dict[str, list[float]]: ``"train_loss"`` (the mean of the epoch's batch losses, weighted
+        by batch size), and with ``val_loader`` ``"val_loss"`` and ``"val_<metric>"`` per epoch.
+
+    Reference: PyTorch tutorial "Optimizing model parameters",
+    https://pytorch.org/tutorials/beginner/basics/optimization_tutorial.html
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    metrics = dict(metrics or {})
+    model.to(device)
+    history: dict[str, list[float]] = {"train_loss": []}
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    for _ in bar:
+        model.train()
+        total, count = 0.0, 0
+        for x, *targets in train_loader:
+            x, targets = x.to(device), [t.to(device) for t in targets]
+            loss = loss_fn(model(x), *targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total, count = total + loss.item() * len(x), count + len(x)
+        history["train_loss"].append(total / count)
+        if val_loader is not None:
+            scores = evaluate(model, val_loader, {"loss": loss_fn, **metrics}, device=device)
+            for name, value in scores.items():
+                history.setdefault(f"val_{name}", []).append(value)
+        bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items()})
+    return history
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loader: DataLoader,
+    metrics: Mapping[str, Metric],
+    device: torch.device | str = "cpu",
+) -> dict[str, float]:
+    """Each metric averaged over all examples of ``loader`` (batch means weighted by batch size).
+
+    Args:
+        model (nn.Module): evaluated in ``eval()`` mode, without gradients.
+        loader (DataLoader): yields ``(x, *targets)``.
+        metrics (dict[str, callable]): ``(outputs, *targets) -> scalar Tensor`` batch means.
+        device (torch.device | str): where to compute.
+
+    Returns:
+        dict[str, float]: one value per metric.
+    """
+    model.eval()
+    totals = dict.fromkeys(metrics, 0.0)
+    count = 0
+    for x, *targets in loader:
+        x, targets = x.to(device), [t.to(device) for t in targets]
+        outputs = model(x)
+        for name, metric in metrics.items():
+            totals[name] += float(metric(outputs, *targets)) * len(x)
+        count += len(x)
+    if count == 0:
+        raise ValueError("the loader yielded no examples")
+    return {name: total / count for name, total in totals.items()}
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x, batch_size: int = 256, device: torch.device | str = "cpu"):
+    """The model's outputs for every row of ``x``, computed in batches, on the CPU.
+
+    Args:
+        x (Tensor[N, ...] | ndarray[N, ...]): inputs.
+
+    Returns:
+        Tensor[N, ...]: ``model(x)`` in ``eval()`` mode.
+    """
+    model.eval().to(device)
+    loader = make_loader(x, batch_size=batch_size)
+    return torch.cat([model(batch.to(device)).cpu() for (batch,) in loader])
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Fraction of rows whose arg-max class equals the integer label.
+
+    Args:
+        logits (Tensor[N, C]): scores (logits or probabilities).
+        y (Tensor[N]): integer labels in [0, C).
+
+    Returns:
+        Tensor[]: the accuracy in [0, 1].
+    """
+    if logits.ndim != 2 or y.shape != logits.shape[:1]:
+        raise ValueError(
+            f"expected logits [N, C] and labels [N], got {tuple(logits.shape)} and {tuple(y.shape)}"
+        )
+    return (logits.argmax(dim=1) == y).float().mean()
+
+
+def _as_tensor(t) -> torch.Tensor:
+    t = torch.as_tensor(t)
+    return t.float() if t.is_floating_point() else t.long() if t.dtype != torch.bool else t
