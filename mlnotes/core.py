@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -164,6 +165,48 @@ def as_binary_labels(y, name: str = "y") -> np.ndarray:
             f"{name} must contain only 0 and 1, got {np.unique(arr[bad])[:5].tolist()}"
         )
     return arr.astype(np.float64)
+
+
+def as_class_labels(y, num_classes: int | None = None, name: str = "y") -> np.ndarray:
+    """Return 1-D integer class labels in [0, num_classes) as int64, or raise a clear error.
+
+    ``num_classes=None`` accepts any non-negative labels (the classes are then 0 .. max(y)).
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D integer labels, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        as_float = as_float_array(arr, name)
+        if not np.all(as_float == np.round(as_float)):
+            raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must hold labels >= 0, got {arr.min()}")
+    if num_classes is not None and arr.size and arr.max() >= num_classes:
+        raise ValueError(
+            f"{name} must hold labels in [0, {num_classes}), got label {arr.max()} "
+            f"(num_classes={num_classes})"
+        )
+    return arr
+
+
+def check_scalar(value, name: str, *, low: float, strict: bool = False, integer: bool = False):
+    """Return ``value`` as a float (or int) after checking it is a number ``>= low`` (``> low``).
+
+    Used for hyperparameters: ``check_scalar(lr, "lr", low=0, strict=True)``.
+    """
+    kind, what = (Integral, "an integer") if integer else (Real, "a number")
+    sign = ">" if strict else ">="
+    valid = isinstance(value, kind) and not isinstance(value, bool)
+    if not (valid and (value > low if strict else value >= low)):
+        raise ValueError(f"{name} must be {what} {sign} {low}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def require_examples(n: int) -> None:
+    """Raise ValueError when a mean over examples would have no examples to average."""
+    if n == 0:
+        raise ValueError("the mean loss needs at least one example, got 0")
 
 
 def check_same_length(**arrays: np.ndarray) -> None:

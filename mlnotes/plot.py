@@ -101,3 +101,85 @@ def plot_decision_boundary(
     ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1], xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
     ax.legend(loc="lower right", title="black line: $p = 0.5$")
     return ax
+
+
+def plot_image_grid(
+    images,
+    titles: Sequence[str] | None = None,
+    ncols: int = 10,
+    cmap: str = "gray_r",
+    symmetric: bool = False,
+    size: float = 1.1,
+) -> plt.Figure:
+    """Show images side by side in a grid, without axes.
+
+    Args:
+        images (ndarray[N, H, W]): grey-level images (any scale).
+        titles (sequence of N str | None): one title per image.
+        ncols (int): images per row.
+        cmap (str): matplotlib colour map.
+        symmetric (bool): centre the colour scale on 0 with the same range for every image (for
+            weights, where the sign matters); otherwise each image uses its own range.
+        size (float): inches per image.
+
+    Returns:
+        plt.Figure: the figure drawn.
+    """
+    images = as_float_array(images, "images", ndim=3)
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)  # ceiling division
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False
+    )
+    limit = np.abs(images).max() if symmetric else None
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i >= n:
+            continue
+        scale = {"vmin": -limit, "vmax": limit} if symmetric else {}
+        ax.imshow(images[i], cmap=cmap, **scale)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    return fig
+
+
+def plot_confusion_matrix(
+    y_true, y_pred, class_names: Sequence[str] | None = None, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Draw the confusion matrix: row = true class, column = predicted class, counts in cells.
+
+    Args:
+        y_true (ndarray[m]): integer labels in [0, C).
+        y_pred (ndarray[m]): predicted labels in [0, C).
+        class_names (sequence of C str | None): tick labels; ``0 .. C-1`` when ``None``.
+        ax (plt.Axes | None): axes to draw on; a new figure when ``None``.
+
+    Returns:
+        plt.Axes: the axes drawn on; the counts are ``ax.images[0].get_array()``.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != 1 or y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must be 1-D of the same length, "
+            f"got {y_true.shape} and {y_pred.shape}"
+        )
+    num_classes = (
+        len(class_names) if class_names is not None else int(max(y_true.max(), y_pred.max())) + 1
+    )
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)  # counts[t, p] += 1 for every example
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.5))
+    ax.imshow(counts, cmap="Blues")
+    for (t, p), c in np.ndenumerate(counts):
+        if c:
+            colour = "white" if c > counts.max() / 2 else "black"
+            ax.text(p, t, str(c), ha="center", va="center", fontsize=8, color=colour)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
+    ax.set_xticks(range(num_classes), names)
+    ax.set_yticks(range(num_classes), names)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    return ax

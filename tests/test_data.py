@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mlnotes.data import load_breast_cancer_split
+from mlnotes.data import load_breast_cancer_split, load_digits_split
 
 
 def test_split_shapes_balance_and_scaling():
@@ -38,3 +38,15 @@ def test_feature_selection_and_seed():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         load_breast_cancer_split(**kwargs)
+
+
+def test_digits_split_is_scaled_stratified_and_reshapes_to_images():
+    s = load_digits_split(test_size=0.25, seed=0)
+    assert s.X_train.shape == (1347, 64) and s.X_test.shape == (450, 64)
+    assert s.X_train.min() == 0.0 and s.X_train.max() == 1.0  # grey levels 0..16 divided by 16
+    np.testing.assert_array_equal(np.unique(s.y_test), np.arange(10))
+    counts = np.bincount(s.y_test, minlength=10)
+    assert counts.min() >= 44 and counts.max() <= 46  # about 1797 / 10 / 4 per class
+    assert s.feature_names[9] == "pixel_1_1"
+    with pytest.raises(ValueError, match="test_size"):
+        load_digits_split(test_size=1.0)

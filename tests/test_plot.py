@@ -8,7 +8,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mlnotes.plot import plot_decision_boundary, plot_learning_curve  # noqa: E402
+from mlnotes.plot import (  # noqa: E402
+    plot_confusion_matrix,
+    plot_decision_boundary,
+    plot_image_grid,
+    plot_learning_curve,
+)
 
 
 def teardown_function():
@@ -38,3 +43,24 @@ def test_decision_boundary_contour_lies_on_the_true_line():
 def test_decision_boundary_needs_two_features():
     with pytest.raises(ValueError, match="exactly 2 features"):
         plot_decision_boundary(lambda g: g[:, 0], np.ones((3, 3)), np.array([0, 1, 0]))
+
+
+def test_image_grid_lays_out_every_image_with_its_title():
+    images = np.arange(5 * 4).reshape(5, 2, 2) - 10.0
+    fig = plot_image_grid(images, titles=list("abcde"), ncols=3, symmetric=True)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 6 and len(shown) == 5  # 2 rows of 3, one empty cell
+    assert [ax.get_title() for ax in shown] == list("abcde")
+    np.testing.assert_array_equal(shown[4].images[0].get_array(), images[4])
+    assert shown[0].images[0].get_clim() == (-10.0, 10.0)  # symmetric around 0
+    with pytest.raises(ValueError, match="one entry per image"):
+        plot_image_grid(images, titles=["a"])
+
+
+def test_confusion_matrix_counts_by_hand():
+    # true 0 predicted 0 twice, true 1 predicted 0 once, true 2 predicted 2 once
+    ax = plot_confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 0, 0, 2]))
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[2, 0, 0], [1, 0, 0], [0, 0, 1]])
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "2"]
+    with pytest.raises(ValueError, match="same length"):
+        plot_confusion_matrix(np.array([0, 1]), np.array([0]))

@@ -1,4 +1,4 @@
-"""Linear models in NumPy: the sigmoid, the logistic loss and logistic regression (chapter 1).
+"""Logistic regression in NumPy: the sigmoid, the logistic loss and the model (chapter 1).
 
 Examples are rows: ``X (ndarray[m, n_x])``, ``y (ndarray[m])``, weights ``w (ndarray[n_x])``.
 The maths in the book is written per example, ``z = W^T x + b``; for a batch it reads
@@ -7,11 +7,16 @@ The maths in the book is written per example, ``z = W^T x + b``; for a batch it 
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 
-from mlnotes.core import as_binary_labels, as_float_array, check_same_length
+from mlnotes.core import (
+    as_binary_labels,
+    as_float_array,
+    check_same_length,
+    check_scalar,
+    require_examples,
+)
+from mlnotes.linear.base import GradientDescentClassifier
 
 # log(y_hat) is clamped below at -100, the convention of torch.nn.functional.binary_cross_entropy,
 # so that a confident wrong prediction (y_hat = 0 for y = 1) costs 100 rather than infinity.
@@ -83,7 +88,7 @@ def binary_cross_entropy(y_hat, y) -> float:
             f"y_hat must hold probabilities in [0, 1], got values in "
             f"[{y_hat.min():.4g}, {y_hat.max():.4g}]"
         )
-    _require_examples(y)
+    require_examples(len(y))
     with np.errstate(divide="ignore"):  # log(0) = -inf is clamped just below
         log_p = np.maximum(np.log(y_hat), LOG_FLOOR)
         log_not_p = np.maximum(np.log1p(-y_hat), LOG_FLOOR)
@@ -111,7 +116,7 @@ def binary_cross_entropy_with_logits(z, y) -> float:
     z = as_float_array(z, "z", ndim=1)
     y = as_binary_labels(y)
     check_same_length(z=z, y=y)
-    _require_examples(y)
+    require_examples(len(y))
     return float(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))
 
 
@@ -143,10 +148,10 @@ def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
     w = as_float_array(w, "w", ndim=1)
     b = float(as_float_array(b, "b", ndim=0))
     check_same_length(X=X, y=y)
-    _require_examples(y)
+    require_examples(len(y))
     if w.shape[0] != X.shape[1]:
         raise ValueError(f"w must have shape ({X.shape[1]},) to match X {X.shape}, got {w.shape}")
-    _check_l2(l2)
+    check_scalar(l2, "l2", low=0)
     m = X.shape[0]
     z = X @ w + b  # [m]
     error = sigmoid(z) - y  # [m], dL/dz for each example
@@ -156,7 +161,7 @@ def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
     return cost, dw, db
 
 
-class LogisticRegression:
+class LogisticRegression(GradientDescentClassifier):
     """Binary logistic regression ``p(y=1|x) = sigma(w^T x + b)`` fitted by batch gradient descent.
 
     Minimises ``J(w, b) = (1/m) sum_i L(y_hat_i, y_i) + (l2 / 2m) ||w||^2`` from ``w = 0, b = 0``.
@@ -177,54 +182,17 @@ class LogisticRegression:
     Reference: Cox (1958); Hastie et al., *The Elements of Statistical Learning*, section 4.4.
     """
 
-    def __init__(self, lr: float = 0.1, epochs: int = 1000, l2: float = 0.0):
-        if isinstance(lr, bool) or not (isinstance(lr, Real) and lr > 0):
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        _check_l2(l2)
-        self.lr, self.epochs, self.l2 = float(lr), int(epochs), float(l2)
+    _loss_and_grad = staticmethod(logistic_loss_and_grad)
 
-    def __repr__(self) -> str:
-        return f"LogisticRegression(lr={self.lr}, epochs={self.epochs}, l2={self.l2})"
+    @staticmethod
+    def _labels(y) -> np.ndarray:
+        return as_binary_labels(y)
 
-    def fit(self, X, y) -> LogisticRegression:
-        """Run ``epochs`` steps ``w -= lr * dJ/dw``, ``b -= lr * dJ/db``; return ``self``.
+    _targets = _labels
 
-        Args:
-            X (ndarray[m, n_x]): inputs, one example per row.
-            y (ndarray[m]): labels in {0, 1}.
-        """
-        X = as_float_array(X, "X", ndim=2).astype(np.float64)
-        y = as_binary_labels(y)
-        check_same_length(X=X, y=y)
-        w, b = np.zeros(X.shape[1]), 0.0
-        history = np.empty(self.epochs)
-        for epoch in range(self.epochs):
-            history[epoch], dw, db = logistic_loss_and_grad(w, b, X, y, self.l2)
-            w -= self.lr * dw
-            b -= self.lr * db
-        self.coef_, self.intercept_, self.history_ = w, b, history
-        return self
-
-    def decision_function(self, X) -> np.ndarray:
-        """The logits ``z = X w + b``; the decision boundary is ``z = 0``.
-
-        Args:
-            X (ndarray[m, n_x]).
-
-        Returns:
-            ndarray[m].
-        """
-        if not hasattr(self, "coef_"):
-            raise RuntimeError("this LogisticRegression is not fitted yet: call fit(X, y) first")
-        X = as_float_array(X, "X", ndim=2)
-        if X.shape[1] != self.coef_.shape[0]:
-            raise ValueError(
-                f"X must have {self.coef_.shape[0]} features (columns) like the data seen in fit, "
-                f"got shape {X.shape}"
-            )
-        return X @ self.coef_ + self.intercept_
+    @staticmethod
+    def _initial_parameters(n_features: int, targets: np.ndarray):
+        return np.zeros(n_features), 0.0
 
     def predict_proba(self, X) -> np.ndarray:
         """``p(y=1|x) = sigma(w^T x + b)`` for each row of ``X``.
@@ -250,20 +218,3 @@ class LogisticRegression:
         if not 0 < threshold < 1:
             raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
         return (self.predict_proba(X) >= threshold).astype(np.int64)
-
-    def score(self, X, y) -> float:
-        """Accuracy: the fraction of rows of ``X`` whose predicted label equals ``y``."""
-        y = as_binary_labels(y)
-        prediction = self.predict(X)
-        check_same_length(X=prediction, y=y)
-        return float(np.mean(prediction == y))
-
-
-def _check_l2(l2) -> None:
-    if isinstance(l2, bool) or not (isinstance(l2, Real) and l2 >= 0):
-        raise ValueError(f"l2 must be a non-negative number, got {l2!r}")
-
-
-def _require_examples(y: np.ndarray) -> None:
-    if y.size == 0:
-        raise ValueError("the mean loss needs at least one example, got 0")

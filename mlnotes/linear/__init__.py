@@ -1,0 +1,39 @@
+"""Linear models in NumPy: logistic regression (chapter 1) and softmax regression (chapter 2).
+
+Examples are rows: ``X (ndarray[m, n_x])``; the maths in the book is written per example,
+``z = W^T x + b``, which for a batch reads ``Z = X W + b``.
+"""
+
+from mlnotes.linear.base import GradientDescentClassifier
+from mlnotes.linear.logistic import (
+    LogisticRegression,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    logistic_loss_and_grad,
+    sigmoid,
+    sigmoid_grad,
+)
+from mlnotes.linear.softmax import (
+    SoftmaxRegression,
+    cross_entropy,
+    log_softmax,
+    one_hot,
+    softmax,
+    softmax_loss_and_grad,
+)
+
+__all__ = [
+    "GradientDescentClassifier",
+    "LogisticRegression",
+    "SoftmaxRegression",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "log_softmax",
+    "logistic_loss_and_grad",
+    "one_hot",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "softmax_loss_and_grad",
+]
