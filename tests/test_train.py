@@ -108,3 +108,17 @@ def test_bad_arguments():
         accuracy(torch.zeros(3), torch.zeros(3))
     with pytest.raises(ValueError, match="no examples"):
         evaluate(nn.Identity(), make_loader(np.zeros((0, 1))), {"m": lambda o: o.sum()})
+
+
+def test_loader_batches_cover_every_example_once_per_epoch():
+    loader = make_loader(np.arange(10), batch_size=4, shuffle=True, seed=3)
+    assert len(loader) == 3
+    first = torch.cat([x for (x,) in loader])
+    second = torch.cat([x for (x,) in loader])
+    assert sorted(first.tolist()) == list(range(10)) == sorted(second.tolist())
+    assert first.tolist() != second.tolist()  # a new order every epoch
+    again = torch.cat(
+        [x for (x,) in make_loader(np.arange(10), batch_size=4, shuffle=True, seed=3)]
+    )
+    assert again.tolist() == first.tolist()  # the same order for the same seed
+    assert [len(x) for (x,) in make_loader(np.arange(10), batch_size=4)] == [4, 4, 2]
