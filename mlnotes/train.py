@@ -10,11 +10,18 @@ A batch is a tuple ``(x, *targets)``; the model sees ``x`` and the loss (and eve
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import TqdmWarning
+
+with warnings.catch_warnings():
+    # Without ipywidgets, tqdm.auto falls back to a text bar in notebooks and warns about it at
+    # import; the text bar is what we want there, so the warning is noise in every notebook.
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.auto import tqdm
 
 Metric = Callable[..., torch.Tensor]
 
