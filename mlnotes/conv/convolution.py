@@ -1,0 +1,214 @@
+"""Convolution in NumPy, in any number of dimensions: the vectorised layer and the naive loop.
+
+A CNN's "convolution" is a cross-correlation: the filter slides over the input *without* being
+flipped (a mathematician's convolution flips it). Since the filter is learnt, the two are
+equally expressive, and every deep-learning library computes the cross-correlation
+
+    out[n, f, i, j] = b[f] + sum_{c, p, q} x_pad[n, c, i*s + p, j*s + q] * w[f, c, p, q]
+
+(written for 2D; 1D drops ``j, q``, 3D adds a depth index). ``convnd_forward`` computes it for
+every output position at once: a window view of the padded input (no copy), flattened into
+"columns" ``[C * HH * WW, N * H' * W']`` (one copy, the im2col of Caffe and cs231n's
+``conv_forward_strides``), and one matrix product with the filters flattened to
+``[F, C * HH * WW]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from mlnotes.conv.shapes import _pad, _per_axis, _window_slice, conv_output_size
+from mlnotes.core import as_float_array
+
+# names of the spatial axes of x and w, for error messages
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+_KERNEL = {1: "K", 2: "HH, WW", 3: "KD, KH, KW"}
+
+
+def convnd_forward(x, w, b, stride=1, padding=0):
+    """Forward pass of a convolution layer in 1, 2, 3 (or more) spatial dimensions.
+
+        out[n, f, i, j] = b[f] + sum_{c, p, q} x_pad[n, c, i*s + p, j*s + q] * w[f, c, p, q]
+        H' = 1 + (H + 2 * pad - HH) // stride,   and likewise along every spatial axis
+
+    a cross-correlation (no kernel flip), as in every deep-learning library. Vectorised: the
+    windows of the padded input are a strided view, copied once into the columns
+    ``cols (ndarray[C * prod(kernel), N * prod(out)])``, one column per output position, and
+    ``out = w_flat @ cols`` is one matrix product, ``w_flat (ndarray[F, C * prod(kernel)])``.
+
+    Args:
+        x (ndarray[N, C, *spatial]): input, e.g. ``(N, C, H, W)``.
+        w (ndarray[F, C, *kernel]): F filters, e.g. ``(F, C, HH, WW)``.
+        b (ndarray[F]): one bias per filter.
+        stride (int | tuple[int, ...]): step between windows, >= 1, per axis or for all.
+        padding (int | tuple[int, ...]): zeros added on both sides, >= 0, per axis or for all.
+
+    Returns:
+        tuple: ``(out, cache)``, ``out (ndarray[N, F, *out])`` and the cache
+        ``(x, w, strides, paddings, cols)`` that ``convnd_backward`` needs.
+
+    Oracle: ``torch.nn.functional.conv1d``, ``conv2d`` and ``conv3d``.
+    Reference: cs231n assignment 2, ``conv_forward_naive`` and ``conv_forward_strides``;
+    Goodfellow et al., *Deep Learning*, section 9.1 (eq. 9.6, cross-correlation); Chellapilla
+    et al. (2006), "High performance convolutional neural networks for document processing".
+    """
+    x, w, b, strides, pads, out_size = _check_conv(x, w, b, stride, padding)
+    (N, F), kernel, dims = (x.shape[0], w.shape[0]), w.shape[2:], w.ndim - 2
+    spatial = tuple(range(2, 2 + dims))
+    x_pad = _pad(x, pads)  # [N, C, *(spatial + 2 * pad)]
+    windows = sliding_window_view(x_pad, kernel, axis=spatial)  # [N, C, *(padded - k + 1), *k]
+    windows = windows[(slice(None), slice(None), *(slice(None, None, s) for s in strides))]
+    # windows: [N, C, *out, *kernel]; order them [C, *kernel, N, *out] and flatten (one copy)
+    order = (1, *range(2 + dims, 2 + 2 * dims), 0, *spatial)
+    cols = windows.transpose(order).reshape(w[0].size, N * math.prod(out_size))  # [C*K, N*P]
+    z = w.reshape(F, -1) @ cols  # [F, C*K] @ [C*K, N*P] -> [F, N*P]
+    z = z.reshape(F, N, *out_size).swapaxes(0, 1)  # [N, F, *out], a view
+    out = np.empty(z.shape, dtype=np.result_type(z, b))
+    np.add(z, b.reshape(F, *(1,) * dims), out=out)  # [N, F, *out], contiguous
+    return out, (x, w, strides, pads, cols)
+
+
+def convnd_backward(dout, cache):
+    """Backward pass of ``convnd_forward``: the gradients of the loss L with respect to x, w, b.
+
+        db[f]          = sum_{n, i, j} dout[n, f, i, j]
+        dw[f, c, p, q] = sum_{n, i, j} dout[n, f, i, j] * x_pad[n, c, i*s + p, j*s + q]
+        dx_pad[n, c, i*s + p, j*s + q] += sum_f dout[n, f, i, j] * w[f, c, p, q]
+
+    ``dw`` contracts ``dout`` with the cached columns (one matrix product). ``dx``
+    loops over the kernel offsets only (9 iterations for 3x3): each offset ``(p, q)`` adds
+    ``w[:, :, p, q]^T @ dout`` to the strided slice of ``dx_pad`` it touched, and overlapping
+    windows (stride < kernel) accumulate. The padding is cropped off at the end.
+
+    Args:
+        dout (ndarray[N, F, *out]): upstream gradient dL/dout.
+        cache (tuple): the cache returned by ``convnd_forward``.
+
+    Returns:
+        tuple: ``(dx, dw, db)``: ``dx (ndarray[N, C, *spatial])``, ``dw (ndarray[F, C, *kernel])``,
+        ``db (ndarray[F])``.
+
+    Oracle: ``torch.autograd`` through ``torch.nn.functional.conv1d/conv2d/conv3d``, and
+    ``mlnotes.core.numerical_gradient``.
+    Reference: cs231n assignment 2, ``conv_backward_naive``; Goodfellow et al., *Deep
+    Learning*, section 9.5 (the gradients of a strided convolution); Dumoulin & Visin,
+    arXiv:1603.07285, chapter 4 (the gradient with respect to x is a transposed convolution).
+    """
+    x, w, strides, pads, cols = _check_cache(cache, "convnd_forward")
+    (N, C), (F, _), kernel = x.shape[:2], w.shape[:2], w.shape[2:]
+    out_size = tuple(map(conv_output_size, x.shape[2:], kernel, pads, strides))
+    dout = as_float_array(dout, "dout")
+    if dout.shape != (N, F, *out_size):
+        raise ValueError(
+            f"dout must have the shape of the forward output, {(N, F, *out_size)}, got {dout.shape}"
+        )
+    dout_t = dout.swapaxes(0, 1).reshape(F, N * math.prod(out_size))  # [F, N*P]
+    db = dout_t.sum(axis=1)  # [F]
+    dw = dout_t @ cols.T  # [F, N*P] @ [N*P, C*K] -> [F, C*K]
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], pads, strict=True))
+    dx_pad = np.zeros((N, C, *padded), dtype=np.result_type(dout, w))  # [N, C, *padded]
+    dx_pad_t = dx_pad.swapaxes(0, 1)  # [C, N, *padded], a view, in the order of dout_t's rows
+    for offset in np.ndindex(*kernel):
+        w_t = w[(slice(None), slice(None), *offset)].T  # [C, F]
+        contribution = (w_t @ dout_t).reshape(C, N, *out_size)  # [C, N, *out]
+        dx_pad_t[_window_slice(offset, strides, out_size)] += contribution
+    crop = (
+        slice(None),
+        slice(None),
+        *(slice(p, p + n) for p, n in zip(pads, x.shape[2:], strict=True)),
+    )
+    return dx_pad[crop], dw.reshape(w.shape), db
+
+
+def conv2d_naive(x, w, b, stride=1, padding=0) -> np.ndarray:
+    """Forward pass of a 2D convolution layer as explicit loops: the version the text explains.
+
+        out[n, f, i, j] = b[f] + sum_{c, p, q} x_pad[n, c, i*s + p, j*s + q] * w[f, c, p, q]
+        H' = 1 + (H + 2 * pad - HH) // stride,   W' = 1 + (W + 2 * pad - WW) // stride
+
+    One loop per output index (n, f, i, j); the sum over the window (c, p, q) is
+    ``np.sum(window * w[f])``. Cross-correlation: the filter is not flipped. Slow (four Python
+    loops); use ``conv2d_forward`` for real work, which computes the same numbers.
+
+    Args:
+        x (ndarray[N, C, H, W]): input images.
+        w (ndarray[F, C, HH, WW]): F filters.
+        b (ndarray[F]): one bias per filter.
+        stride (int | tuple[int, int]): >= 1.
+        padding (int | tuple[int, int]): >= 0.
+
+    Returns:
+        ndarray[N, F, H', W']
+
+    Oracle: ``torch.nn.functional.conv2d`` and ``conv2d_forward``.
+    Reference: cs231n assignment 2, ``conv_forward_naive``; Goodfellow et al., *Deep
+    Learning*, section 9.1 (eq. 9.6).
+    """
+    _check_ndim(x, w, dims=2)
+    x, w, b, (s_h, s_w), pads, (H_out, W_out) = _check_conv(x, w, b, stride, padding)
+    (N, F), (HH, WW) = (x.shape[0], w.shape[0]), w.shape[2:]
+    x_pad = _pad(x, pads)  # [N, C, H + 2 pad_h, W + 2 pad_w]
+    out = np.zeros((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * s_h : i * s_h + HH, j * s_w : j * s_w + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]  # [C, HH, WW] summed
+    return out
+
+
+def _check_ndim(x, w, dims: int) -> None:
+    """Raise ValueError unless x is ``(N, C, *spatial)`` and w ``(F, C, *kernel)`` in ``dims``-D."""
+    spatial, kernel = _SPATIAL.get(dims, "*spatial"), _KERNEL.get(dims, "*kernel")
+    for name, arr, layout in (("x", x, f"N, C, {spatial}"), ("w", w, f"F, C, {kernel}")):
+        if np.ndim(arr) != dims + 2:
+            raise ValueError(
+                f"{name} must be {dims + 2}-D ({layout}) for a {dims}D convolution, "
+                f"got shape {np.shape(arr)}"
+            )
+
+
+def _check_cache(cache, forward: str, dims: int | None = None) -> tuple:
+    """Raise unless ``cache`` is the ``(x, w, strides, paddings, cols)`` tuple of ``forward``."""
+    if not (isinstance(cache, tuple) and len(cache) == 5 and isinstance(cache[1], np.ndarray)):
+        raise TypeError(
+            f"cache must be the tuple returned by {forward}, got {type(cache).__name__}"
+        )
+    if dims is not None and cache[1].ndim != dims + 2:
+        raise ValueError(
+            f"cache must come from {forward} (w of {dims + 2} dims), "
+            f"got w of shape {cache[1].shape}"
+        )
+    return cache
+
+
+def _check_conv(x, w, b, stride, padding):
+    """Validate a convolution's inputs; return them with per-axis strides, paddings, out size."""
+    x, w, b = as_float_array(x, "x"), as_float_array(w, "w"), as_float_array(b, "b")
+    if w.ndim < 3:
+        raise ValueError(f"w must be (F, C, *kernel) with a spatial axis, got shape {w.shape}")
+    dims = w.ndim - 2
+    _check_ndim(x, w, dims)
+    (C, F), kernel = (x.shape[1], w.shape[0]), _KERNEL.get(dims, "*kernel")
+    if w.shape[1] != C:
+        raise ValueError(
+            f"w must have shape (F, {C}, {kernel}) to match the C={C} channels of x "
+            f"{x.shape}, got {w.shape}"
+        )
+    if b.shape != (F,):
+        raise ValueError(
+            f"b must have shape ({F},), one bias per filter of w {w.shape}, got {b.shape}"
+        )
+    strides = _per_axis(stride, "stride", dims, low=1)
+    pads = _per_axis(padding, "padding", dims, low=0)
+    try:
+        out_size = tuple(map(conv_output_size, x.shape[2:], w.shape[2:], pads, strides))
+    except ValueError as err:
+        raise ValueError(
+            f"w of shape {w.shape} does not fit x of shape {x.shape} with padding={padding}: {err}"
+        ) from None
+    return x, w, b, strides, pads, out_size
