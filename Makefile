@@ -37,12 +37,12 @@ execute: $(STAMP)
 	$(BIN)/mlnotes execute $(NOTEBOOKS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check mlnotes tests book
-	$(BIN)/ruff format --check mlnotes tests book/_ext
+	$(BIN)/ruff check mlnotes tests book benchmarks conftest.py
+	$(BIN)/ruff format --check mlnotes tests book/_ext benchmarks conftest.py
 
 format: $(STAMP)
-	$(BIN)/ruff format mlnotes tests book/_ext
-	$(BIN)/ruff check --fix mlnotes tests book
+	$(BIN)/ruff format mlnotes tests book/_ext benchmarks conftest.py
+	$(BIN)/ruff check --fix mlnotes tests book benchmarks conftest.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache
