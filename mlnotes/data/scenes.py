@@ -1,0 +1,163 @@
+"""Multi-label scenes: grey images holding any subset of five kinds of object (chapter 4).
+
+The image is a 3 x 3 grid of cells; every kind that is present is drawn once, in a cell of its
+own, at a random position, size and brightness, then Gaussian noise is added. Objects never
+overlap, so each label says exactly what can be seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+
+KINDS = ("disc", "square", "triangle", "cross", "ring")
+GRID = 3  # the image is GRID x GRID cells, one object at most per cell
+
+
+class Shape(NamedTuple):
+    """One object drawn in a scene: its kind, centre (row, col) in pixels, diameter, brightness."""
+
+    kind: str
+    row: float
+    col: float
+    diameter: float
+    intensity: float
+
+
+def draw_shape(
+    kind: str, row: float, col: float, diameter: float, intensity: float = 1.0, size: int = 24
+):
+    """Render one filled (or, for ``"ring"``, outlined) shape on a black square canvas.
+
+    Pixel ``(r, c)`` is lit, with value ``intensity``, when its centre ``(r, c)`` lies in the
+    shape. With ``h = diameter / 2`` and ``(dr, dc) = (r - row, c - col)``:
+
+        disc      dr^2 + dc^2 <= h^2
+        square    |dr| <= h and |dc| <= h
+        triangle  -h <= dr <= h and |dc| <= (dr + h) / 2      (apex up)
+        cross     (|dr| <= h/4 and |dc| <= h) or (|dc| <= h/4 and |dr| <= h)
+        ring      (0.55 h)^2 <= dr^2 + dc^2 <= h^2
+
+    Args:
+        kind (str): one of ``KINDS``.
+        row, col (float): centre of the shape, in pixels from the top-left pixel's centre.
+        diameter (float): width of the shape's bounding box, in pixels.
+        intensity (float): brightness of the lit pixels, in (0, 1].
+        size (int): side of the canvas in pixels.
+
+    Returns:
+        ndarray[size, size]: float32 image, 0 outside the shape.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    _check_int(size, "size", minimum=1)
+    if not diameter > 0:
+        raise ValueError(f"diameter must be positive, got {diameter!r}")
+    if not 0 < intensity <= 1:
+        raise ValueError(f"intensity must be in (0, 1], got {intensity!r}")
+    r, c = np.mgrid[0:size, 0:size].astype(np.float64)
+    dr, dc, h = r - row, c - col, diameter / 2
+    d2 = dr**2 + dc**2
+    if kind == "disc":
+        inside = d2 <= h**2
+    elif kind == "square":
+        inside = (np.abs(dr) <= h) & (np.abs(dc) <= h)
+    elif kind == "triangle":
+        inside = (dr >= -h) & (dr <= h) & (np.abs(dc) <= (dr + h) / 2)
+    elif kind == "cross":
+        arm = h / 4
+        inside = ((np.abs(dr) <= arm) & (np.abs(dc) <= h)) | (
+            (np.abs(dc) <= arm) & (np.abs(dr) <= h)
+        )
+    else:  # ring
+        inside = (d2 <= h**2) & (d2 >= (0.55 * h) ** 2)
+    return np.where(inside, np.float32(intensity), np.float32(0))
+
+
+def make_scenes(
+    n: int,
+    size: int = 24,
+    kinds: Sequence[str] = KINDS,
+    p_present: float | Sequence[float] = 0.5,
+    noise: float = 0.1,
+    seed: int = 0,
+    return_shapes: bool = False,
+):
+    """Generate ``n`` multi-label scenes and their label vectors.
+
+    Each kind ``kinds[j]`` is present in an image independently with probability
+    ``p_present`` (``y[i, j] = 1``); the present kinds go to distinct random cells of a 3 x 3
+    grid, each with a diameter uniform in [0.6, 0.95] x the cell side, a centre uniform over
+    the positions where it fits in its cell, and a brightness uniform in [0.5, 1]. Then
+    ``x = clip(image + noise * N(0, 1), 0, 1)``.
+
+    Args:
+        n (int): number of images, >= 0.
+        size (int): side of each image in pixels, >= 9 (cells of at least 3 pixels).
+        kinds (sequence of str): distinct names from ``KINDS``; column ``j`` of the labels is
+            ``kinds[j]``.
+        p_present (float | sequence of float): probability that each kind is present, one
+            number for all kinds or one per kind, each in [0, 1].
+        noise (float): standard deviation of the pixel noise, >= 0.
+        seed (int): seed of the generator; the same seed gives the same scenes.
+        return_shapes (bool): also return, per image, the list of ``Shape`` drawn.
+
+    Returns:
+        tuple: ``x (ndarray[n, 1, size, size])`` float32 in [0, 1] and
+        ``y (ndarray[n, len(kinds)])`` int64 in {0, 1}; with ``return_shapes``, also
+        ``shapes`` (list of n lists of ``Shape``); ``draw_shape(*shape, size=size)`` redraws one.
+
+    Reference: Ng, Deep Learning Specialization, course 3 week 2 ("Multi-task learning": one
+    road image labelled for pedestrians, cars, stop signs and traffic lights), made synthetic
+    so that every label can be checked against what was drawn.
+    """
+    _check_int(n, "n", minimum=0)
+    _check_int(size, "size", minimum=3 * GRID)
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in KINDS]
+    if not kinds or unknown or len(set(kinds)) != len(kinds):
+        raise ValueError(f"kinds must be distinct names among {KINDS}, got {kinds}")
+    p = np.asarray(p_present, dtype=np.float64)
+    if p.shape not in ((), (len(kinds),)):
+        raise ValueError(
+            f"p_present must be a number or have one entry per kind ({len(kinds)}), "
+            f"got shape {p.shape}"
+        )
+    p = np.broadcast_to(p, (len(kinds),))
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError(f"p_present must lie in [0, 1], got {p.tolist()}")
+    if not (isinstance(noise, Real) and noise >= 0):
+        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+
+    rng = np.random.default_rng(seed)
+    cell = size // GRID
+    labels = (rng.random((n, len(kinds))) < p).astype(np.int64)  # [n, K]
+    images = np.zeros((n, 1, size, size), dtype=np.float32)
+    shapes: list[list[Shape]] = []
+    for i in range(n):
+        present = np.flatnonzero(labels[i])
+        cells = rng.permutation(GRID * GRID)[: len(present)]  # one cell per object
+        drawn = []
+        for j, where in zip(present, cells, strict=True):
+            diameter = cell * rng.uniform(0.6, 0.95)
+            top, left = (where // GRID) * cell, (where % GRID) * cell
+            # keep the bounding box [centre - d/2, centre + d/2] inside the cell's pixels
+            slack = cell - 1 - diameter
+            row = top + diameter / 2 + rng.uniform(0, max(slack, 0))
+            col = left + diameter / 2 + rng.uniform(0, max(slack, 0))
+            brightness = rng.uniform(0.5, 1.0)
+            shape = Shape(kinds[j], float(row), float(col), float(diameter), float(brightness))
+            images[i, 0] += draw_shape(*shape, size=size)
+            drawn.append(shape)
+        shapes.append(drawn)
+    images += np.float32(noise) * rng.standard_normal(images.shape, dtype=np.float32)
+    np.clip(images, 0, 1, out=images)
+    return (images, labels, shapes) if return_shapes else (images, labels)
+
+
+def _check_int(value, name: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
