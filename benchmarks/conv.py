@@ -1,11 +1,11 @@
 """Time mlnotes.conv's 2D convolution against PyTorch, and the naive loop against it.
 
-    python benchmarks/conv.py [--repeats 20] [--threads T]
+    python benchmarks/conv.py [--repeats 30] [--threads T]
 
-Prints one table of best-of-``repeats`` wall times (``time.perf_counter``) and the ratios
-mlnotes / reference. NumPy's BLAS and PyTorch run on the same number of threads (by default
-all the CPUs this process may use). Timings depend on the machine and its load: this prints,
-it never asserts.
+Prints one table of best-of-``repeats`` wall times (``time.perf_counter``, the two sides
+alternating) and the ratios mlnotes / reference. NumPy's BLAS and PyTorch run on the same
+number of threads (by default all the CPUs this process may use). Timings depend on the
+machine and its load: this prints, it never asserts.
 """
 
 from __future__ import annotations
@@ -23,15 +23,21 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from mlnotes.conv import conv2d_backward, conv2d_forward, conv2d_naive
 
 
-def best_time(fn, repeats: int) -> float:
-    """Best of ``repeats`` calls of ``fn()`` after one warm-up call, in seconds."""
-    fn()
+def best_times(*fns, repeats: int) -> list[float]:
+    """Best of ``repeats`` calls of each function, in seconds, after one warm-up call each.
+
+    The calls alternate (f1, f2, f1, f2, ...) so that all see the same load on the machine.
+    """
     times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        times.append([])
+    for _ in range(repeats):
+        for fn, fn_times in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            fn_times.append(time.perf_counter() - start)
+    return [min(t) for t in times]
 
 
 def problem(N, C, F_, H, W, k, seed=0):
@@ -68,7 +74,7 @@ def layer_rows(repeats: int) -> list[tuple[str, float, float, float]]:
         ("forward", lambda: conv2d_forward(x, w, b, padding=1), torch_forward),
         ("forward+backward", ours_forward_backward, torch_forward_backward),
     ]:
-        rows.append((name, best_time(ours, repeats), best_time(theirs, repeats), diff))
+        rows.append((name, *best_times(ours, theirs, repeats=repeats), diff))
     return rows
 
 
@@ -76,14 +82,15 @@ def naive_row(repeats: int) -> tuple[str, float, float, float]:
     """conv2d_naive vs conv2d_forward on N=2, C=F=8, 16x16, 3x3, padding 1, float32."""
     x, w, b = problem(2, 8, 8, 16, 16, 3)
     diff = float(np.abs(conv2d_naive(x, w, b, padding=1) - conv2d_forward(x, w, b, 1, 1)[0]).max())
-    naive = best_time(lambda: conv2d_naive(x, w, b, padding=1), max(1, repeats // 5))
-    fast = best_time(lambda: conv2d_forward(x, w, b, padding=1), repeats)
+    # timed apart: alternated with the 15 ms loop, the 0.1 ms call measured about 3x slower
+    (naive,) = best_times(lambda: conv2d_naive(x, w, b, padding=1), repeats=max(1, repeats // 4))
+    (fast,) = best_times(lambda: conv2d_forward(x, w, b, padding=1), repeats=repeats)
     return ("naive forward (small)", naive, fast, diff)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20, help="best of this many runs")
+    parser.add_argument("--repeats", type=int, default=30, help="best of this many runs")
     parser.add_argument("--threads", type=int, default=None, help="default: every CPU")
     args = parser.parse_args()
     threads = args.threads or (
