@@ -30,9 +30,9 @@ class TensorLoader:
     """Mini-batches of in-memory tensors, each batch sliced with one index operation.
 
     ``torch.utils.data.DataLoader`` fetches a batch one example at a time and then stacks the
-    examples; for data that already sits in tensors that costs about 7 us per example (9 ms
-    per epoch of the 1347 digit images, 40x the model's own work). Slicing whole batches does
-    the same job without that cost.
+    examples: for the 1347 digit images that is 7.7 ms per epoch, ten times a full-batch
+    training step of softmax regression in PyTorch (0.8 ms); slicing whole batches takes
+    0.07 ms (measured on the 2-core CI machine).
 
     Iterating yields tuples ``(x, *targets)``; with ``shuffle`` every pass draws a new order
     from a generator seeded once, so a run repeats exactly.
