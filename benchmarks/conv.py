@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 
 import numpy as np
 import torch
@@ -21,23 +20,7 @@ import torch.nn.functional as F
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from mlnotes.conv import conv2d_backward, conv2d_forward, conv2d_naive
-
-
-def best_times(*fns, repeats: int) -> list[float]:
-    """Best of ``repeats`` calls of each function, in seconds, after one warm-up call each.
-
-    The calls alternate (f1, f2, f1, f2, ...) so that all see the same load on the machine.
-    """
-    times = []
-    for fn in fns:
-        fn()
-        times.append([])
-    for _ in range(repeats):
-        for fn, fn_times in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            fn_times.append(time.perf_counter() - start)
-    return [min(t) for t in times]
+from mlnotes.core import best_times
 
 
 def problem(N, C, F_, H, W, k, seed=0):

@@ -6,6 +6,7 @@ Every chapter uses these; nothing here is specific to one topic.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from numbers import Integral, Real
 
@@ -133,6 +134,28 @@ def rel_error(a, b) -> float:
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def best_times(*functions: Callable[[], object], repeats: int = 5) -> list[float]:
+    """Best wall time, in seconds, of ``repeats`` calls of each function, after one warm-up call.
+
+    The calls alternate (f1, f2, f1, f2, ...) so that every function sees the same load on the
+    machine; the minimum is the least disturbed measurement. Timings vary between machines and
+    runs: print them, never assert on them.
+
+    Reference: the ``timeit`` module's advice to report the minimum of repeated runs.
+    """
+    repeats = check_scalar(repeats, "repeats", low=1, integer=True)
+    times: list[list[float]] = []
+    for function in functions:
+        function()
+        times.append([])
+    for _ in range(repeats):
+        for function, function_times in zip(functions, times, strict=True):
+            start = time.perf_counter()
+            function()
+            function_times.append(time.perf_counter() - start)
+    return [min(t) for t in times]
 
 
 def as_float_array(x, name: str, ndim: int | None = None) -> np.ndarray:

@@ -9,6 +9,7 @@ import torch
 from mlnotes.core import (
     as_binary_labels,
     as_float_array,
+    best_times,
     check_same_length,
     numerical_gradient,
     pick_device,
@@ -111,3 +112,16 @@ def test_check_same_length_names_the_arrays():
     check_same_length(a=np.ones(2), b=np.ones((2, 3)))
     with pytest.raises(ValueError, match="a has 2, b has 3"):
         check_same_length(a=np.ones(2), b=np.ones(3))
+
+
+def test_best_times_calls_each_function_once_to_warm_up_then_repeats_times():
+    calls = {"a": 0, "b": 0}
+
+    def count(name):
+        calls[name] += 1
+
+    times = best_times(lambda: count("a"), lambda: count("b"), repeats=4)
+    assert calls == {"a": 5, "b": 5}
+    assert len(times) == 2 and all(t >= 0 for t in times)
+    with pytest.raises(ValueError, match="repeats"):
+        best_times(lambda: None, repeats=0)
