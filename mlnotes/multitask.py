@@ -23,6 +23,7 @@ from torch import nn
 
 from mlnotes.core import as_float_array
 from mlnotes.data.scenes import KINDS, Shape, draw_shape, make_scenes
+from mlnotes.linear import logistic_loss
 
 __all__ = [
     "KINDS",
@@ -65,7 +66,7 @@ def multitask_loss_np(logits, y, mask=None) -> float:
     Learning Specialization, course 3 week 2 ("Multi-task learning").
     """
     logits, y, mask = _check_inputs_np(logits, y, mask)
-    losses = np.maximum(logits, 0) - y * logits + np.log1p(np.exp(-np.abs(logits)))  # [m, K]
+    losses = logistic_loss(logits, y)  # [m, K]
     return float(np.sum(losses * mask) / logits.shape[0])
 
 

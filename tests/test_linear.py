@@ -16,6 +16,7 @@ from mlnotes.linear import (
     LogisticRegression,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    logistic_loss,
     logistic_loss_and_grad,
     sigmoid,
     sigmoid_grad,
@@ -101,6 +102,17 @@ def test_binary_cross_entropy_with_logits_matches_torch_and_the_probability_form
     assert binary_cross_entropy_with_logits(z, y) == pytest.approx(
         binary_cross_entropy(sigmoid(z), y), rel=1e-12
     )
+
+
+def test_elementwise_logistic_loss_matches_torch_without_reduction():
+    z = EXTREME.reshape(2, 5)
+    y = np.array([[0, 1, 1, 0, 1], [0, 1, 0, 1, 0]], dtype=float)
+    expected = F.binary_cross_entropy_with_logits(
+        torch.tensor(z), torch.tensor(y), reduction="none"
+    ).numpy()
+    np.testing.assert_allclose(logistic_loss(z, y), expected, rtol=1e-14, atol=1e-300)
+    with pytest.raises(ValueError, match="y must have the shape of z"):
+        logistic_loss(z, y[0])
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,12 @@ overlap, so each label says exactly what can be seen.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral, Real
+from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
+
+from mlnotes.core import check_scalar
 
 KINDS = ("disc", "square", "triangle", "cross", "ring")
 GRID = 3  # the image is GRID x GRID cells, one object at most per cell
@@ -53,7 +55,7 @@ def draw_shape(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    _check_int(size, "size", minimum=1)
+    check_scalar(size, "size", low=1, integer=True)
     if not diameter > 0:
         raise ValueError(f"diameter must be positive, got {diameter!r}")
     if not 0 < intensity <= 1:
@@ -114,8 +116,8 @@ def make_scenes(
     road image labelled for pedestrians, cars, stop signs and traffic lights), made synthetic
     so that every label can be checked against what was drawn.
     """
-    _check_int(n, "n", minimum=0)
-    _check_int(size, "size", minimum=3 * GRID)
+    check_scalar(n, "n", low=0, integer=True)
+    check_scalar(size, "size", low=3 * GRID, integer=True)
     kinds = tuple(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if not kinds or unknown or len(set(kinds)) != len(kinds):
@@ -156,8 +158,3 @@ def make_scenes(
     images += np.float32(noise) * rng.standard_normal(images.shape, dtype=np.float32)
     np.clip(images, 0, 1, out=images)
     return (images, labels, shapes) if return_shapes else (images, labels)
-
-
-def _check_int(value, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")

@@ -95,6 +95,31 @@ def binary_cross_entropy(y_hat, y) -> float:
     return float(-np.mean(y * log_p + (1 - y) * log_not_p))
 
 
+def logistic_loss(z, y) -> np.ndarray:
+    """The logistic loss of each logit, elementwise, stable for any ``z``:
+
+        L(z, y) = -(y log sigma(z) + (1 - y) log(1 - sigma(z)))
+                = log(1 + exp(z)) - y z = max(z, 0) - y z + log(1 + exp(-|z|))
+
+    The building block of the costs from logits: chapter 1's mean over examples and chapter 4's
+    sum over tasks. It does not check that ``y`` holds labels; the costs that call it do.
+
+    Args:
+        z (ndarray[...]): logits.
+        y (ndarray[...]): targets, same shape as ``z``.
+
+    Returns:
+        ndarray[...]: one loss per element.
+
+    Oracle: ``torch.nn.functional.binary_cross_entropy_with_logits(reduction="none")``.
+    Reference: Goodfellow et al., *Deep Learning*, eq. (6.23) (softplus form).
+    """
+    z, y = as_float_array(z, "z"), as_float_array(y, "y")
+    if z.shape != y.shape:
+        raise ValueError(f"y must have the shape of z {z.shape}, got {y.shape}")
+    return np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
+
+
 def binary_cross_entropy_with_logits(z, y) -> float:
     """Mean logistic loss computed from the logits ``z`` (before the sigmoid), without clamping.
 
@@ -117,7 +142,7 @@ def binary_cross_entropy_with_logits(z, y) -> float:
     y = as_binary_labels(y)
     check_same_length(z=z, y=y)
     require_examples(len(y))
-    return float(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))
+    return float(np.mean(logistic_loss(z, y)))
 
 
 def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
