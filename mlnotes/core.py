@@ -238,3 +238,35 @@ def check_same_length(**arrays: np.ndarray) -> None:
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"{name} has {n}" for name, n in lengths.items())
         raise ValueError(f"arrays must have the same number of examples (rows): {detail}")
+
+
+def check_images(
+    x,
+    in_channels: int,
+    *,
+    height: int | None = None,
+    width: int | None = None,
+    min_size: int = 1,
+) -> None:
+    """Raise unless ``x`` is a float ``torch.Tensor`` batch of images ``[N, in_channels, H, W]``.
+
+    ``height``/``width`` demand an exact size; ``min_size`` is the smallest H and W a network's
+    downsampling survives. A wrong input then fails with a message that says what was expected
+    instead of a matrix-size error deep inside a layer.
+    """
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    expected = f"[N, {in_channels}, {height or 'H'}, {width or 'W'}]"
+    if x.ndim != 4 or x.shape[1] != in_channels:
+        raise ValueError(f"x must have shape {expected}, got {tuple(x.shape)}")
+    if (height is not None and x.shape[2] != height) or (width is not None and x.shape[3] != width):
+        raise ValueError(f"x must have shape {expected}, got {tuple(x.shape)}")
+    if min(x.shape[2:]) < min_size:
+        raise ValueError(
+            f"x must be at least {min_size}×{min_size} pixels for this network, "
+            f"got {tuple(x.shape[2:])}"
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlnotes.core import as_float_array
+from mlnotes.core import as_float_array, check_images
 from mlnotes.data.scenes import KINDS, Shape, draw_shape, make_scenes
 from mlnotes.linear import logistic_loss
 
@@ -162,7 +162,7 @@ class SharedTrunkNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``z (Tensor[N, K])`` for images ``x (Tensor[N, C, H, W])``, H and W >= 4."""
-        _check_images(x, self.in_channels)
+        check_images(x, self.in_channels, min_size=4)
         scores = self.heads(self.trunk(x))  # [N, K, H/4, W/4]: task j's score at each position
         return scores.amax(dim=(2, 3))  # [N, K]
 
@@ -195,13 +195,6 @@ class SeparateNets(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``z (Tensor[N, K])`` for images ``x (Tensor[N, C, H, W])``, H and W >= 4."""
         return torch.cat([net(x) for net in self.nets], dim=1)
-
-
-def _check_images(x: torch.Tensor, in_channels: int) -> None:
-    if x.ndim != 4 or x.shape[1] != in_channels or min(x.shape[2:]) < 4:
-        raise ValueError(
-            f"x must have shape [N, {in_channels}, H, W] with H, W >= 4, got {tuple(x.shape)}"
-        )
 
 
 def task_scores(y, y_pred) -> dict[str, np.ndarray]:

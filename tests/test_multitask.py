@@ -213,7 +213,7 @@ def test_networks_reject_bad_arguments_and_inputs():
             SharedTrunkNet(**kwargs)
     with pytest.raises(ValueError, match=r"x must have shape \[N, 1, H, W\]"):
         SharedTrunkNet(2)(torch.zeros(2, 3, 12, 12))
-    with pytest.raises(ValueError, match="H, W >= 4"):
+    with pytest.raises(ValueError, match="at least 4×4 pixels"):
         SharedTrunkNet(2)(torch.zeros(2, 1, 3, 12))
     with pytest.raises(ValueError, match="num_tasks must be a positive integer"):
         SeparateNets(0)

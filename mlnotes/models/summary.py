@@ -1,0 +1,154 @@
+"""A layer-by-layer table of a network: output shape, parameters and multiply-adds per layer."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One call of one module during the forward pass.
+
+    Oracle: see :func:`summary`.
+    Reference: the layer tables of the LeNet, AlexNet and VGG papers.
+    """
+
+    name: str  # the module's name in the model ("features.0", "layer1.0.conv1")
+    kind: str  # its class name ("Conv2d")
+    output_shape: tuple[int, ...]  # without the batch dimension
+    parameters: int | None  # its parameters (recursively); None when called before
+    mult_adds: int  # multiply-adds of this call (convolutions and linear layers only)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The rows of :func:`summary` and the model's totals; ``str()`` formats the table.
+
+    Oracle: see :func:`summary`.
+    Reference: the layer tables of the LeNet, AlexNet and VGG papers.
+    """
+
+    rows: list[SummaryRow]
+    input_size: tuple[int, ...]
+    total_parameters: int
+    trainable_parameters: int
+    total_mult_adds: int = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "total_mult_adds", sum(r.mult_adds for r in self.rows))
+
+    def __str__(self) -> str:
+        header = ("layer", "type", "output shape", "parameters", "mult-adds")
+        lines = [
+            (
+                r.name,
+                r.kind,
+                " × ".join(map(str, r.output_shape)),
+                "(shared)" if r.parameters is None else f"{r.parameters:,}",
+                f"{r.mult_adds:,}" if r.mult_adds else "",
+            )
+            for r in self.rows
+        ]
+        widths = [max(len(row[i]) for row in [header, *lines]) for i in range(5)]
+        fmt = "  ".join(f"{{:{'<' if i < 3 else '>'}{w}}}" for i, w in enumerate(widths))
+        rule = "-" * (sum(widths) + 8)
+        return "\n".join(
+            [fmt.format(*header), rule, *(fmt.format(*line) for line in lines), rule]
+            + [
+                f"input: {' × '.join(map(str, self.input_size))}",
+                f"parameters: {self.total_parameters:,} ({self.trainable_parameters:,} trainable)",
+                f"multiply-adds per example: {self.total_mult_adds:,}",
+            ]
+        )
+
+
+def summary(model: nn.Module, input_size, depth: int | None = None) -> Summary:
+    """Run one example of ``input_size`` through ``model`` and tabulate its layers.
+
+    Each row is one call of a module that is a leaf (has no children) or sits ``depth`` levels
+    below the model (``depth=1``: the model's direct children). Parameters are those of the
+    module and its children, counted at its first call; multiply-adds count the products of
+    convolutions, ``out_elements × in_channels/groups × kernel area``, and of linear layers,
+    ``in_features × out_features`` (chapter 5's rule, ``mlnotes.conv.conv2d_multiplications``).
+
+    Args:
+        model (nn.Module): run once in ``eval()`` mode without gradients; its mode is restored.
+        input_size (sequence of int): one example's shape without the batch, e.g. ``(1, 32, 32)``.
+        depth (int | None): the nesting level of the rows; ``None`` lists every leaf module.
+
+    Returns:
+        Summary: ``rows``, ``total_parameters``, ``trainable_parameters``, ``total_mult_adds``.
+
+    Reference: the layer tables of the LeNet, AlexNet and VGG papers; torchinfo's
+    ``summary`` (https://github.com/TylerYep/torchinfo) prints a similar table.
+
+    Oracle: ``torch.utils.flop_counter.FlopCounterMode`` (2 FLOPs per multiply-add) and the hand
+        counts of the LeNet-5 table (tests/test_models.py).
+    """
+    input_size = tuple(input_size)
+    if not input_size or any(not isinstance(n, int) or n < 1 for n in input_size):
+        raise ValueError(f"input_size must be positive ints like (3, 224, 224), got {input_size}")
+    if depth is not None and (not isinstance(depth, int) or depth < 1):
+        raise ValueError(f"depth must be a positive integer or None, got {depth!r}")
+    rows: list[SummaryRow] = []
+    seen: set[str] = set()
+    done = [0]  # multiply-adds of the convolutions and linear layers run so far
+    started: dict[str, list[int]] = {}
+
+    def count(module: nn.Module, inputs, output):
+        done[0] += _mult_adds(module, output)
+
+    def start(name: str):
+        return lambda module, inputs: started.setdefault(name, []).append(done[0])
+
+    def record(name: str):
+        def hook(module: nn.Module, inputs, output):
+            params = sum(p.numel() for p in module.parameters()) if name not in seen else None
+            seen.add(name)
+            mult_adds = done[0] - started[name].pop()
+            rows.append(
+                SummaryRow(name, type(module).__name__, tuple(output.shape[1:]), params, mult_adds)
+            )
+
+        return hook
+
+    handles = [m.register_forward_hook(count) for m in model.modules()]
+    for name, module in model.named_modules():
+        if name and _is_row(name, module, depth):
+            handles.append(module.register_forward_pre_hook(start(name)))
+            handles.append(module.register_forward_hook(record(name)))
+    was_training = model.training
+    try:
+        param = next(model.parameters(), None)
+        x = torch.zeros((1, *input_size), device=None if param is None else param.device)
+        with torch.no_grad():
+            model.eval()(x)
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    return Summary(
+        rows,
+        input_size,
+        sum(p.numel() for p in model.parameters()),
+        sum(p.numel() for p in model.parameters() if p.requires_grad),
+    )
+
+
+def _is_row(name: str, module: nn.Module, depth: int | None) -> bool:
+    level = name.count(".") + 1
+    is_leaf = next(module.children(), None) is None
+    return (is_leaf and (depth is None or level <= depth)) or level == depth
+
+
+def _mult_adds(module: nn.Module, output: torch.Tensor) -> int:
+    if isinstance(module, nn.Conv2d):
+        per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+        return output[0].numel() * per_output
+    if isinstance(module, nn.Linear):
+        return module.in_features * module.out_features
+    return 0
