@@ -292,3 +292,22 @@ def test_weights_that_do_not_match_are_refused(tmp_path):
         from mlnotes.models import load_weights
 
         load_weights(lenet5(), "lenet5", "imagenet", num_classes=10, in_channels=1)
+
+
+def test_summary_of_a_single_layer_model():
+    table = summary(nn.Conv2d(192, 32, 5, padding=2), (192, 28, 28))
+    assert [r.name for r in table.rows] == ["Conv2d"]
+    assert table.total_mult_adds == conv2d_multiplications((192, 28, 28), 32, 5, padding=2)
+    assert table.total_parameters == conv2d_parameters(192, 32, 5)
+
+
+def test_plot_architecture_draws_one_box_per_layer_and_the_input():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mlnotes.models.draw import plot_architecture
+
+    ax = plot_architecture(summary(lenet5(), (1, 32, 32)), title="LeNet-5")
+    assert len(ax.patches) == 1 + 2 + 2 + 3  # input, 2 convs, 2 poolings, 3 fully connected
+    labels = [t.get_text() for t in ax.texts]
+    assert "6×28×28" in labels and "16×5×5" in labels and "120" in labels

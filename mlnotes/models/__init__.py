@@ -6,6 +6,7 @@ torchvision's keys and shapes, so the published files load with ``strict=True``.
 """
 
 from mlnotes.models.alexnet import AlexNet, alexnet
+from mlnotes.models.draw import plot_architecture
 from mlnotes.models.googlenet import INCEPTION_CONFIGS, BasicConv2d, GoogLeNet, Inception, googlenet
 from mlnotes.models.lenet import LeNet5, lenet5
 from mlnotes.models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
@@ -33,6 +34,7 @@ __all__ = [
     "lenet5",
     "load_weights",
     "make_features",
+    "plot_architecture",
     "resnet18",
     "resnet34",
     "resnet50",

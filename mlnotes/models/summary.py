@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -36,10 +36,7 @@ class Summary:
     input_size: tuple[int, ...]
     total_parameters: int
     trainable_parameters: int
-    total_mult_adds: int = field(init=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "total_mult_adds", sum(r.mult_adds for r in self.rows))
+    total_mult_adds: int
 
     def __str__(self) -> str:
         header = ("layer", "type", "output shape", "parameters", "mult-adds")
@@ -118,7 +115,8 @@ def summary(model: nn.Module, input_size, depth: int | None = None) -> Summary:
 
     handles = [m.register_forward_hook(count) for m in model.modules()]
     for name, module in model.named_modules():
-        if name and _is_row(name, module, depth):
+        if (name and _is_row(name, module, depth)) or _is_leaf(model):
+            name = name or type(module).__name__  # a model that is a single layer
             handles.append(module.register_forward_pre_hook(start(name)))
             handles.append(module.register_forward_hook(record(name)))
     was_training = model.training
@@ -136,13 +134,17 @@ def summary(model: nn.Module, input_size, depth: int | None = None) -> Summary:
         input_size,
         sum(p.numel() for p in model.parameters()),
         sum(p.numel() for p in model.parameters() if p.requires_grad),
+        done[0],
     )
 
 
 def _is_row(name: str, module: nn.Module, depth: int | None) -> bool:
     level = name.count(".") + 1
-    is_leaf = next(module.children(), None) is None
-    return (is_leaf and (depth is None or level <= depth)) or level == depth
+    return (_is_leaf(module) and (depth is None or level <= depth)) or level == depth
+
+
+def _is_leaf(module: nn.Module) -> bool:
+    return next(module.children(), None) is None
 
 
 def _mult_adds(module: nn.Module, output: torch.Tensor) -> int:
