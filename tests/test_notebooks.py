@@ -120,3 +120,24 @@ def test_papermill_overrides_the_parameters_cell(tmp_path):
     assert len(injected) == 1 and "epochs = 50" in injected[0].source
     text = "".join(o.get("text", "") for c in code_cells(nb) for o in c.outputs)
     assert "LogisticRegression(lr=0.1, epochs=50, l2=1.0)" in text
+
+
+# The GPU chapters' training notebooks with tiny values: each runs under papermill in seconds,
+# which proves its parameters cell really drives it (the full preset uses the same mechanism).
+TINY = {
+    "book/06-classic-networks/lenet5-digits.ipynb": {"epochs": 1, "batch_size": 128},
+    "book/06-classic-networks/resnet-depth.ipynb": {"depths": [8], "epochs": 1},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook, parameters", TINY.items(), ids=list(TINY))
+def test_training_notebooks_take_papermill_overrides(tmp_path, notebook, parameters):
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        ROOT / notebook, out, parameters=parameters, cwd=tmp_path, progress_bar=False
+    )
+    injected = [c for c in read(out).cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    for name, value in parameters.items():
+        assert f"{name} = {value!r}" in injected[0].source

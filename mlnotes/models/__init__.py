@@ -10,6 +10,7 @@ from mlnotes.models.draw import plot_architecture
 from mlnotes.models.googlenet import INCEPTION_CONFIGS, BasicConv2d, GoogLeNet, Inception, googlenet
 from mlnotes.models.lenet import LeNet5, lenet5
 from mlnotes.models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
+from mlnotes.models.small_resnet import SmallResNet, small_resnet
 from mlnotes.models.summary import Summary, SummaryRow, summary
 from mlnotes.models.vgg import VGG, VGG_CONFIGS, make_features, vgg11, vgg16, vgg19
 from mlnotes.models.weights import WEIGHTS_URLS, load_weights
@@ -27,6 +28,7 @@ __all__ = [
     "Inception",
     "LeNet5",
     "ResNet",
+    "SmallResNet",
     "Summary",
     "SummaryRow",
     "alexnet",
@@ -38,6 +40,7 @@ __all__ = [
     "resnet18",
     "resnet34",
     "resnet50",
+    "small_resnet",
     "summary",
     "vgg11",
     "vgg16",
