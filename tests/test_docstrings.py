@@ -14,7 +14,13 @@ MODULES = [
     for info in pkgutil.walk_packages(mlnotes.__path__, prefix="mlnotes.")
 ]
 # the modules (and their submodules) whose functions the course teaches; grows with the chapters
-TEACHING_MODULES = {"mlnotes.linear", "mlnotes.conv", "mlnotes.multitask", "mlnotes.models"}
+TEACHING_MODULES = {
+    "mlnotes.linear",
+    "mlnotes.conv",
+    "mlnotes.multitask",
+    "mlnotes.models",
+    "mlnotes.transfer",
+}
 
 
 def public_callables(module):

@@ -125,6 +125,13 @@ def test_papermill_overrides_the_parameters_cell(tmp_path):
 # The GPU chapters' training notebooks with tiny values: each runs under papermill in seconds,
 # which proves its parameters cell really drives it (the full preset uses the same mechanism).
 TINY = {
+    "book/03-transfer-learning/transfer-digits.ipynb": {
+        "copies": 1,
+        "epochs_a": 1,
+        "shots": [1],
+        "draws": 1,
+        "steps": 2,
+    },
     "book/06-classic-networks/lenet5-digits.ipynb": {"epochs": 1, "batch_size": 128},
     "book/06-classic-networks/resnet-depth.ipynb": {"depths": [8], "epochs": 1},
 }
