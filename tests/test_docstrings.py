@@ -17,6 +17,7 @@ MODULES = [
 TEACHING_MODULES = {
     "mlnotes.linear",
     "mlnotes.conv",
+    "mlnotes.detection",
     "mlnotes.multitask",
     "mlnotes.models",
     "mlnotes.transfer",
