@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from box_oracles import iou_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,15 +35,6 @@ def detections(rng, n, objects=6):
     boxes = truth[rng.integers(0, objects, n)] + rng.normal(0, 3, (n, 4))
     boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2])  # keep x1 <= x2 and y1 <= y2
     return boxes
-
-
-def iou_pair(a, b):
-    """IoU of two xyxy boxes given as sequences of Python floats; 0 when the union is empty."""
-    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = inter_w * inter_h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def iou_loop(boxes1, boxes2):

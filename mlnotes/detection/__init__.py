@@ -8,5 +8,41 @@ arrays or torch tensors; each function answers in the kind it was given.
 """
 
 from mlnotes.detection.boxes import batched_nms, box_area, box_convert, box_iou, nms
+from mlnotes.detection.metrics import (
+    COCO_IOU_THRESHOLDS,
+    MeanAveragePrecision,
+    PrecisionRecall,
+    average_precision,
+    mean_average_precision,
+    precision_recall,
+)
+from mlnotes.detection.windows import crop_windows, fc_to_conv, sliding_windows
+from mlnotes.detection.yolo import (
+    assign_anchors,
+    filter_boxes,
+    yolo_decode,
+    yolo_encode,
+    yolo_loss,
+)
 
-__all__ = ["batched_nms", "box_area", "box_convert", "box_iou", "nms"]
+__all__ = [
+    "COCO_IOU_THRESHOLDS",
+    "MeanAveragePrecision",
+    "PrecisionRecall",
+    "assign_anchors",
+    "average_precision",
+    "batched_nms",
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "crop_windows",
+    "fc_to_conv",
+    "filter_boxes",
+    "mean_average_precision",
+    "nms",
+    "precision_recall",
+    "sliding_windows",
+    "yolo_decode",
+    "yolo_encode",
+    "yolo_loss",
+]

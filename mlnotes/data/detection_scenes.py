@@ -1,0 +1,187 @@
+"""Detection scenes: grey images holding 1 to 5 shapes of several classes, with exact boxes (ch. 7).
+
+Each object is drawn by ``mlnotes.data.scenes.draw_shape`` anywhere in the image, at a random
+size and brightness, over a cluttered background (smooth random shading, small specks and
+Gaussian noise). Objects may overlap, the later one painted over the earlier one, but each keeps
+at least half of its pixels visible. The ground-truth box of an object is the tight box of the
+pixels of its own mask, so a test can recompute every box from the masks.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+
+from mlnotes.core import check_scalar
+from mlnotes.data.scenes import draw_shape
+
+# the classes, in label order; "disc" and "ring" are the similar pair (a ring is a disc with a
+# hole), so a detector must look inside the shape to tell them apart
+DETECTION_CLASSES = ("disc", "ring", "square", "triangle", "cross")
+_TRIES = 50  # placements tried per object before it is given up (the image keeps fewer objects)
+
+
+def mask_to_box(mask: np.ndarray) -> np.ndarray:
+    """The tight box, in pixel-edge coordinates, of the lit pixels of a mask.
+
+    Pixel ``(r, c)`` covers the square ``[c, c + 1) x [r, r + 1)``, so
+
+        x1 = min c,   y1 = min r,   x2 = max c + 1,   y2 = max r + 1
+
+    and ``x2 - x1`` is the number of columns the object spans.
+
+    Args:
+        mask (ndarray[H, W]): booleans (or numbers, non-zero meaning lit), at least one lit.
+
+    Returns:
+        ndarray[4]: float64 ``(x1, y1, x2, y2)``.
+
+    Raises:
+        ValueError: a mask that is not 2-D, or has no lit pixel.
+
+    Oracle: ``torchvision.ops.masks_to_boxes`` plus 1 on ``x2, y2`` (torchvision gives the
+    last pixel's index, not its far edge); hand cases in tests/test_detection_scenes.py.
+    Reference: Everingham et al., "The PASCAL Visual Object Classes (VOC) Challenge" (IJCV
+    2010), section 3.3 (the tight box of an object's visible pixels).
+    """
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must have shape (H, W), got {mask.shape}")
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        raise ValueError("mask has no lit pixel: an empty object has no box")
+    return np.array([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1], dtype=np.float64)
+
+
+def make_detection_scenes(
+    n: int,
+    size: int = 64,
+    num_classes: int = 4,
+    max_objects: int = 5,
+    seed: int = 0,
+    min_size: float = 8.0,
+    max_size: float = 40.0,
+    noise: float = 0.05,
+    clutter: float = 0.3,
+    min_visible: float = 0.5,
+    return_masks: bool = False,
+):
+    """Generate ``n`` detection scenes, their ground-truth boxes and labels.
+
+    Per image: a number of objects ``k`` uniform in ``{1, ..., max_objects}``; each object a
+    class uniform in ``DETECTION_CLASSES[:num_classes]``, a diameter uniform in
+    ``[min_size, max_size]`` (the box side is about the diameter, +-1 pixel), a centre
+    uniform over the positions where the whole shape fits in the image, and a brightness
+    uniform in [0.5, 1]. A placement is redrawn (up to 50 times, then the object is given up)
+    when it would leave an object drawn before it with less than ``min_visible`` of its
+    pixels visible. The image is
+
+        x = clip(background + objects + noise * N(0, 1), 0, 1)
+
+    with the background a smooth shading (bilinear upsampling of a random 5 x 5 grid of values
+    in [0, clutter]) and ``2 * max_objects`` specks of 1-2 pixels in [0, clutter]; objects
+    replace what is under them (painter's order: the later object on top).
+
+    Args:
+        n (int): number of images, >= 0.
+        size (int): side of each image in pixels, > max_size.
+        num_classes (int): number of classes, 1 to ``len(DETECTION_CLASSES)``; label ``j`` is
+            ``DETECTION_CLASSES[j]``.
+        max_objects (int): most objects per image, >= 1.
+        seed (int): seed of the generator; the same arguments give the same scenes.
+        min_size, max_size (float): range of the objects' diameters in pixels,
+            4 <= min_size <= max_size < size.
+        noise (float): standard deviation of the pixel noise, >= 0.
+        clutter (float): brightness of the background's shading and specks, in [0, 0.5).
+        min_visible (float): fraction of each object's pixels that stays visible, in [0, 1].
+        return_masks (bool): also return each object's own mask (the pixels of its shape,
+            occluded or not).
+
+    Returns:
+        tuple: ``x (ndarray[n, 1, size, size])`` float32 in [0, 1] (one grey channel);
+        ``boxes``, a list of n ``ndarray[k, 4]`` float64 ``(x1, y1, x2, y2)`` in pixel-edge
+        coordinates (see ``mask_to_box``), the tight box of each object's mask; ``labels``, a
+        list of n ``ndarray[k]`` int64 in ``[0, num_classes)``; with ``return_masks``, also
+        ``masks``, a list of n ``ndarray[k, size, size]`` bool. 1 <= k <= max_objects.
+
+    Raises:
+        ValueError: an argument out of its range (the message names it).
+
+    Oracle: ``mask_to_box`` on the returned masks gives the boxes; redrawing the masks gives
+    the image when ``noise = clutter = 0`` (tests/test_detection_scenes.py).
+    Reference: Ng, Deep Learning Specialization, course 4 week 3 (the car-detection scenes),
+    made synthetic so that every box is exact; Redmon et al., "You Only Look Once" (CVPR 2016).
+    """
+    check_scalar(n, "n", low=0, integer=True)
+    check_scalar(num_classes, "num_classes", low=1, integer=True)
+    if num_classes > len(DETECTION_CLASSES):
+        raise ValueError(f"num_classes must be in [1, {len(DETECTION_CLASSES)}], got {num_classes}")
+    check_scalar(max_objects, "max_objects", low=1, integer=True)
+    check_scalar(min_size, "min_size", low=4)
+    check_scalar(max_size, "max_size", low=min_size)
+    check_scalar(size, "size", low=max_size, strict=True, integer=True)
+    check_scalar(noise, "noise", low=0)
+    if not (isinstance(clutter, Real) and 0 <= clutter < 0.5):
+        raise ValueError(f"clutter must be a number in [0, 0.5), got {clutter!r}")
+    if not (isinstance(min_visible, Real) and 0 <= min_visible <= 1):
+        raise ValueError(f"min_visible must be a number in [0, 1], got {min_visible!r}")
+
+    rng = np.random.default_rng(seed)
+    images = np.empty((n, 1, size, size), dtype=np.float32)
+    all_boxes, all_labels, all_masks = [], [], []
+    for i in range(n):
+        image = _background(rng, size, clutter, specks=2 * max_objects)  # [size, size]
+        masks, visible, labels = [], [], []
+        for _ in range(rng.integers(1, max_objects + 1)):
+            label = int(rng.integers(num_classes))
+            brightness = rng.uniform(0.5, 1.0)
+            for _ in range(_TRIES):
+                mask = _random_shape(rng, DETECTION_CLASSES[label], size, min_size, max_size)
+                # the pixels the new object would leave visible of each earlier object
+                left = [v & ~mask for v in visible]
+                if all(
+                    lv.sum() >= min_visible * m.sum() for lv, m in zip(left, masks, strict=True)
+                ):
+                    visible = [*left, mask]
+                    masks.append(mask)
+                    labels.append(label)
+                    image[mask] = brightness
+                    break
+        images[i, 0] = image
+        masks = np.array(masks, dtype=bool).reshape(-1, size, size)  # [k, size, size]
+        all_boxes.append(np.array([mask_to_box(m) for m in masks]).reshape(-1, 4))  # [k, 4]
+        all_labels.append(np.array(labels, dtype=np.int64))
+        all_masks.append(masks)
+    images += np.float32(noise) * rng.standard_normal(images.shape, dtype=np.float32)
+    np.clip(images, 0, 1, out=images)
+    if return_masks:
+        return images, all_boxes, all_labels, all_masks
+    return images, all_boxes, all_labels
+
+
+def _random_shape(rng, kind: str, size: int, min_size: float, max_size: float) -> np.ndarray:
+    """The mask [size, size] of one shape of ``kind``, at a random diameter and position."""
+    while True:
+        diameter = rng.uniform(min_size, max_size)
+        half = diameter / 2
+        row, col = rng.uniform(half, size - 1 - half, 2)  # the shape fits in the image
+        mask = draw_shape(kind, row, col, diameter, size=size) > 0
+        if mask.any():  # a thin shape can miss every pixel centre; min_size >= 4 never does
+            return mask
+
+
+def _background(rng, size: int, clutter: float, specks: int) -> np.ndarray:
+    """A smooth random shading in [0, clutter] plus a few small specks, float32 [size, size]."""
+    grid = 5
+    coarse = rng.uniform(0, clutter, (grid, grid))  # [5, 5]
+    t = np.linspace(0, grid - 1, size)  # [size], positions on the coarse grid
+    i0 = np.minimum(t.astype(int), grid - 2)  # [size], the coarse cell left of each position
+    f = t - i0  # [size], weight of the cell on the right
+    rows = coarse[i0] * (1 - f)[:, None] + coarse[i0 + 1] * f[:, None]  # [size, 5]
+    image = rows[:, i0] * (1 - f) + rows[:, i0 + 1] * f  # [size, size]
+    for _ in range(specks):
+        r, c = rng.integers(0, size - 1, 2)
+        h, w = rng.integers(1, 3, 2)
+        image[r : r + h, c : c + w] = rng.uniform(0, clutter)
+    return image.astype(np.float32)

@@ -1,0 +1,324 @@
+"""Detection metrics (chapter 7): precision/recall of ranked detections, average precision (AP)
+and mean average precision (mAP), at one IoU threshold or averaged over several (COCO's
+mAP@[0.5:0.95]).
+
+Predictions and ground truths are given per image, as lists with one entry per image: boxes
+``(K_i, 4)`` rows ``(x1, y1, x2, y2)``, scores ``(K_i,)``, labels ``(K_i,)``. NumPy arrays, lists
+or torch tensors are accepted; the answers are NumPy arrays and Python floats.
+
+    ap = average_precision(pred_boxes, pred_scores, gt_boxes, iou_threshold=0.5)
+    result = mean_average_precision(pred_boxes, pred_scores, pred_labels, gt_boxes, gt_labels)
+    result.map, result.per_class
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from mlnotes.core import as_class_labels, as_float_array, check_scalar
+from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy
+
+COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)  # 0.5, 0.55, ..., 0.95: mAP@[0.5:0.95]
+
+
+class PrecisionRecall(NamedTuple):
+    """The precision/recall curve of ranked detections (one entry per detection, best first).
+
+    Attributes:
+        precision (ndarray[K]): ``TP_k / k`` among the k best detections.
+        recall (ndarray[K]): ``TP_k / G``, G the number of ground-truth objects.
+        scores (ndarray[K]): the detections' scores, decreasing.
+        true_positive (ndarray[K]): bool, whether each ranked detection matched an object.
+        num_ground_truth (int): G.
+
+    Oracle: explicit loops over the ranked detections (tests/test_detection_metrics.py).
+    Reference: Everingham et al., "The PASCAL VOC Challenge" (IJCV 2010), section 4.2.
+    """
+
+    precision: np.ndarray
+    recall: np.ndarray
+    scores: np.ndarray
+    true_positive: np.ndarray
+    num_ground_truth: int
+
+
+class MeanAveragePrecision(NamedTuple):
+    """The answer of ``mean_average_precision``.
+
+    Attributes:
+        map (float): the mean of ``per_class`` over the classes that have ground truth.
+        per_class (ndarray[C]): AP of each class, averaged over the IoU thresholds; NaN for a
+            class without ground-truth boxes (left out of ``map``).
+        per_threshold (ndarray[T]): the mAP at each IoU threshold.
+        iou_thresholds (ndarray[T]): the thresholds, in the order given.
+
+    Oracle: ``average_precision`` per class and threshold, averaged by hand (tests).
+    Reference: Lin et al., "Microsoft COCO" (ECCV 2014), the detection evaluation.
+    """
+
+    map: float
+    per_class: np.ndarray
+    per_threshold: np.ndarray
+    iou_thresholds: np.ndarray
+
+
+def precision_recall(pred_boxes, pred_scores, gt_boxes, iou_threshold: float = 0.5):
+    """Rank one class's detections of all images by score, match them, and measure the curve.
+
+    Matching (greedy, by decreasing score): a detection is a true positive when, among the
+    still-unmatched ground-truth boxes of its image, the one of highest IoU has IoU >=
+    ``iou_threshold``; that object is then matched and no later detection can claim it, so a
+    duplicate detection of a found object is a false positive. After the k best detections,
+
+        precision_k = TP_k / k,        recall_k = TP_k / G        (G objects in all images).
+
+    This is COCO's matching (``pycocotools`` ``evaluateImg``). The VOC devkit instead takes
+    the highest-IoU object among *all* objects, and counts a false positive when that one is
+    already matched; the two differ only when two objects overlap the same detection. Neither
+    "difficult" nor "crowd" objects exist here. Equal scores are ranked by image, then by
+    index within the image (a stable sort), so the result is deterministic.
+
+    Args:
+        pred_boxes (list[ndarray[K_i, 4]]): detected boxes ``(x1, y1, x2, y2)`` of each image.
+        pred_scores (list[ndarray[K_i]]): their finite confidence scores.
+        gt_boxes (list[ndarray[G_i, 4]]): ground-truth boxes of each image (G_i may be 0).
+        iou_threshold (float): in [0, 1]; PASCAL VOC uses 0.5.
+
+    Returns:
+        PrecisionRecall: NumPy arrays of length K = sum K_i, best detection first.
+
+    Raises:
+        ValueError: lists of different lengths (one entry per image), bad boxes (as
+            ``box_area``, the message names the image), scores not finite or not (K_i,), a
+            threshold outside [0, 1]; TypeError: a list argument that is not a list or tuple.
+
+    Oracle: explicit loops over the ranked detections (tests/test_detection_metrics.py).
+    Reference: Lin et al., "Microsoft COCO: Common Objects in Context" (ECCV 2014) and the
+    ``pycocotools`` evaluation; Everingham et al., "The PASCAL VOC Challenge" (IJCV 2010), 4.2.
+    """
+    iou_threshold = _check_threshold(iou_threshold)
+    preds, scores, gts = _per_image(pred_boxes, pred_scores, gt_boxes)
+    matched = [
+        _match(_iou(p, g), s, iou_threshold) for p, s, g in zip(preds, scores, gts, strict=True)
+    ]
+    return _curve(scores, matched, sum(len(g) for g in gts))
+
+
+def average_precision(pred_boxes, pred_scores, gt_boxes, iou_threshold: float = 0.5) -> float:
+    """Average precision of one class: the area under its interpolated precision/recall curve.
+
+        AP = sum_k (r_k - r_{k-1}) * p_interp(r_k),   p_interp(r) = max_{k': r_k' >= r} p_k'
+
+    over the ranked detections k (``r_0 = 0``): the precision is first made monotone (each
+    point takes the best precision at any higher recall, the "envelope"), then the area under
+    the step curve is summed at every recall level. This is the all-point interpolation of
+    PASCAL VOC 2010 onwards; VOC 2007 sampled 11 recall levels and COCO samples 101. Recall
+    that no detection reaches adds nothing, so missed objects cap the AP at the final recall.
+
+    scikit-learn's ``average_precision_score`` is not this number: it sums
+    ``(r_k - r_{k-1}) p_k`` without the envelope, and it scores a fixed set of items rather
+    than detections matched to objects.
+
+    Args:
+        pred_boxes (list[ndarray[K_i, 4]]): detected boxes ``(x1, y1, x2, y2)`` of each image.
+        pred_scores (list[ndarray[K_i]]): their finite confidence scores.
+        gt_boxes (list[ndarray[G_i, 4]]): ground-truth boxes of each image.
+        iou_threshold (float): in [0, 1]; a detection matches an object at IoU >= threshold.
+
+    Returns:
+        float: AP in [0, 1]; 0 when there is no detection.
+
+    Raises:
+        ValueError: as ``precision_recall``, or no ground-truth box in any image (AP is then
+            undefined: recall divides by the number of objects).
+
+    Oracle: a brute-force integral of the interpolated curve over explicit loops; hand-computed
+    cases written as fractions (tests/test_detection_metrics.py).
+    Reference: Everingham et al., "The PASCAL Visual Object Classes Challenge: A Retrospective"
+    (IJCV 2015), section 2.2 (all-point AP); the VOC 2012 devkit ``VOCap``.
+    """
+    curve = precision_recall(pred_boxes, pred_scores, gt_boxes, iou_threshold)
+    if curve.num_ground_truth == 0:
+        raise ValueError(
+            "average precision is undefined without ground truth: gt_boxes holds no box in any "
+            f"of its {len(gt_boxes)} image(s)"
+        )
+    return _area_under_envelope(curve.precision, curve.recall)
+
+
+def mean_average_precision(
+    pred_boxes,
+    pred_scores,
+    pred_labels,
+    gt_boxes,
+    gt_labels,
+    iou_threshold=0.5,
+    num_classes: int | None = None,
+) -> MeanAveragePrecision:
+    """Mean over classes (and IoU thresholds) of the average precision of each class.
+
+        mAP = (1 / |C'|) sum_{c in C'} AP_c,     C' = the classes with at least one object
+
+    Each class is scored on its own (``average_precision`` on its detections and its objects;
+    a detection never matches an object of another class). A class without ground truth has
+    an undefined AP: NaN in ``per_class``, left out of the mean, so its false positives cost
+    nothing (COCO does the same). With a sequence of thresholds, each class's AP is averaged
+    over them first; ``iou_threshold=COCO_IOU_THRESHOLDS`` (0.5, 0.55, ..., 0.95) gives COCO's
+    mAP@[0.5:0.95] (with all-point rather than COCO's 101-point interpolation).
+
+    Args:
+        pred_boxes (list[ndarray[K_i, 4]]): detected boxes ``(x1, y1, x2, y2)`` of each image.
+        pred_scores (list[ndarray[K_i]]): their finite scores.
+        pred_labels (list[ndarray[K_i]]): their integer classes, in [0, num_classes).
+        gt_boxes (list[ndarray[G_i, 4]]): ground-truth boxes of each image.
+        gt_labels (list[ndarray[G_i]]): their integer classes.
+        iou_threshold (float | sequence[float]): one threshold in [0, 1], or several (T).
+        num_classes (int | None): C; ``None`` takes 1 + the largest label seen.
+
+    Returns:
+        MeanAveragePrecision: ``map`` (float), ``per_class`` (ndarray[C]), ``per_threshold``
+        (ndarray[T]), ``iou_thresholds`` (ndarray[T]).
+
+    Raises:
+        ValueError: as ``precision_recall``; labels not (K_i,) / (G_i,), negative or >=
+            num_classes; an empty threshold sequence; no ground-truth box at all (mAP undefined).
+
+    Oracle: ``average_precision`` on each class's boxes, averaged by hand (tests).
+    Reference: Everingham et al., "The PASCAL VOC Challenge" (IJCV 2010), section 4.2; Lin et
+    al., "Microsoft COCO" (ECCV 2014), the detection evaluation (mAP@[.5:.95]).
+    """
+    thresholds = np.atleast_1d(np.asarray(iou_threshold, dtype=object))
+    if thresholds.ndim != 1 or thresholds.size == 0:
+        raise ValueError(
+            f"iou_threshold must be a number or a non-empty 1-D sequence, got {iou_threshold!r}"
+        )
+    thresholds = np.array([_check_threshold(t) for t in thresholds], dtype=np.float64)
+    preds, scores, gts = _per_image(pred_boxes, pred_scores, gt_boxes)
+    pred_labels = _labels(pred_labels, preds, "pred_labels", num_classes)
+    gt_labels = _labels(gt_labels, gts, "gt_labels", num_classes)
+    if num_classes is None:
+        num_classes = 1 + max((int(y.max()) for y in pred_labels + gt_labels if y.size), default=-1)
+    else:
+        num_classes = check_scalar(num_classes, "num_classes", low=1, integer=True)
+    table = np.full((len(thresholds), num_classes), np.nan)  # [T, C]
+    for c in range(num_classes):
+        cls_preds = [p[y == c] for p, y in zip(preds, pred_labels, strict=True)]
+        cls_scores = [s[y == c] for s, y in zip(scores, pred_labels, strict=True)]
+        cls_gts = [g[y == c] for g, y in zip(gts, gt_labels, strict=True)]
+        num_gt = sum(len(g) for g in cls_gts)
+        if num_gt == 0:
+            continue
+        ious = [_iou(p, g) for p, g in zip(cls_preds, cls_gts, strict=True)]  # once per class
+        for t, threshold in enumerate(thresholds):
+            matched = [_match(iou, s, threshold) for iou, s in zip(ious, cls_scores, strict=True)]
+            curve = _curve(cls_scores, matched, num_gt)
+            table[t, c] = _area_under_envelope(curve.precision, curve.recall)
+    has_truth = ~np.isnan(table[0])  # [C]
+    if not has_truth.any():
+        raise ValueError("mean average precision is undefined: gt_boxes holds no box at all")
+    per_class = table.mean(axis=0)  # [C]; NaN stays NaN for classes without ground truth
+    return MeanAveragePrecision(
+        map=float(per_class[has_truth].mean()),
+        per_class=per_class,
+        per_threshold=table[:, has_truth].mean(axis=1),  # [T]
+        iou_thresholds=thresholds,
+    )
+
+
+def _match(iou: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy matching in one image: iou [K, G], scores [K]; bool [K], True for a true positive.
+
+    Only the order of an image's own detections matters, so each image is matched on its own.
+    """
+    true_positive = np.zeros(iou.shape[0], dtype=bool)
+    free = np.ones(iou.shape[1], dtype=bool)  # [G] objects not matched yet
+    for k in np.argsort(-scores, kind="stable"):  # best first; ties: lower index first
+        candidates = np.where(free, iou[k], -1.0)  # [G]; matched objects are out of reach
+        if candidates.size and candidates.max() >= iou_threshold:
+            g = int(candidates.argmax())  # ties: the lowest index
+            free[g] = False
+            true_positive[k] = True
+    return true_positive
+
+
+def _curve(scores: list, matched: list, num_gt: int) -> PrecisionRecall:
+    """Merge the images' matched detections into one ranking, and its precision/recall."""
+    all_scores = np.concatenate([np.zeros(0), *scores])  # [K]
+    all_matched = np.concatenate([np.zeros(0, dtype=bool), *matched])  # [K]
+    order = np.argsort(-all_scores, kind="stable")  # ties: image order, then index order
+    true_positive = all_matched[order]
+    tp = np.cumsum(true_positive)  # [K] TP_k
+    ranks = np.arange(1, len(order) + 1)  # [K] k
+    recall = tp / num_gt if num_gt else np.zeros(len(order))
+    return PrecisionRecall(tp / ranks, recall, all_scores[order], true_positive, num_gt)
+
+
+def _area_under_envelope(precision: np.ndarray, recall: np.ndarray) -> float:
+    """All-point interpolated AP of a precision/recall curve ranked best first."""
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]  # [K] p_interp(r_k): best to the right
+    steps = np.diff(recall, prepend=0.0)  # [K] r_k - r_{k-1}; 0 at a false positive
+    return float(np.sum(steps * envelope))
+
+
+def _per_image(pred_boxes, pred_scores, gt_boxes):
+    """Checked float64 NumPy copies of the per-image lists."""
+    for name, value in (
+        ("pred_boxes", pred_boxes),
+        ("pred_scores", pred_scores),
+        ("gt_boxes", gt_boxes),
+    ):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(
+                f"{name} must be a list with one entry per image, got {type(value).__name__}"
+            )
+    lengths = {len(pred_boxes), len(pred_scores), len(gt_boxes)}
+    if len(lengths) > 1:
+        raise ValueError(
+            "pred_boxes, pred_scores and gt_boxes must have one entry per image, got "
+            f"{len(pred_boxes)}, {len(pred_scores)} and {len(gt_boxes)} entries"
+        )
+    preds, scores, gts = [], [], []
+    for i, (p, s, g) in enumerate(zip(pred_boxes, pred_scores, gt_boxes, strict=True)):
+        p, _ = _as_boxes(_boxes_2d(p), f"pred_boxes[{i}]")
+        g, _ = _as_boxes(_boxes_2d(g), f"gt_boxes[{i}]")
+        s = as_float_array(_to_numpy(s), f"pred_scores[{i}]")
+        if s.shape != p.shape[:1]:
+            raise ValueError(
+                f"pred_scores[{i}] must have shape {p.shape[:1]} (one per box), got {s.shape}"
+            )
+        preds.append(p.astype(np.float64))
+        scores.append(s.astype(np.float64))
+        gts.append(g.astype(np.float64))
+    return preds, scores, gts
+
+
+def _boxes_2d(boxes) -> np.ndarray:
+    """An ndarray of boxes, where an empty list or array means no box (shape (0, 4))."""
+    boxes = np.asarray(_to_numpy(boxes))
+    return boxes.reshape(0, 4) if boxes.size == 0 and boxes.ndim == 1 else boxes
+
+
+def _labels(labels, boxes: list, name: str, num_classes) -> list:
+    if not isinstance(labels, (list, tuple)) or len(labels) != len(boxes):
+        got = len(labels) if isinstance(labels, (list, tuple)) else type(labels).__name__
+        raise ValueError(
+            f"{name} must be a list with one entry per image ({len(boxes)}), got {got}"
+        )
+    checked = []
+    for i, (y, b) in enumerate(zip(labels, boxes, strict=True)):
+        y = np.asarray(_to_numpy(y))
+        if y.shape != b.shape[:1]:
+            raise ValueError(
+                f"{name}[{i}] must have shape {b.shape[:1]} (one per box), got {y.shape}"
+            )
+        checked.append(as_class_labels(y, num_classes, f"{name}[{i}]"))
+    return checked
+
+
+def _check_threshold(iou_threshold) -> float:
+    iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0)
+    if iou_threshold > 1:
+        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    return iou_threshold
