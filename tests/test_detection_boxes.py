@@ -375,3 +375,24 @@ GOOD = np.array([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 3.0, 2.0]])
 def test_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_plot_boxes_adds_one_rectangle_per_box_at_pixel_edges():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlnotes.detection import plot_boxes
+
+    _, ax = plt.subplots()
+    ax.imshow(np.zeros((8, 8)))
+    boxes = np.array([[0.0, 0.0, 2.0, 1.0], [3.0, 4.0, 7.0, 8.0]])
+    patches = plot_boxes(ax, boxes, labels=[1, 0], scores=[0.9, 0.25], class_names=["a", "b"])
+    assert len(patches) == len(ax.patches) == 2
+    assert patches[0].get_xy() == (-0.5, -0.5)  # pixel (0, 0) is centred at (0, 0)
+    assert (patches[0].get_width(), patches[0].get_height()) == (2.0, 1.0)
+    assert [t.get_text() for t in ax.texts] == ["b 0.90", "a 0.25"]
+    with pytest.raises(ValueError, match="labels must have one entry per box"):
+        plot_boxes(ax, boxes, labels=[1])
+    plt.close("all")

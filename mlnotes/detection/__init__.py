@@ -8,6 +8,7 @@ arrays or torch tensors; each function answers in the kind it was given.
 """
 
 from mlnotes.detection.boxes import batched_nms, box_area, box_convert, box_iou, nms
+from mlnotes.detection.draw import plot_boxes
 from mlnotes.detection.metrics import (
     COCO_IOU_THRESHOLDS,
     MeanAveragePrecision,
@@ -40,6 +41,7 @@ __all__ = [
     "filter_boxes",
     "mean_average_precision",
     "nms",
+    "plot_boxes",
     "precision_recall",
     "sliding_windows",
     "yolo_decode",
