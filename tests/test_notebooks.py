@@ -132,6 +132,14 @@ TINY = {
         "draws": 1,
         "steps": 2,
     },
+    "book/07-object-detection/localisation-landmarks.ipynb": {
+        "n_train": 200,
+        "n_test": 50,
+        "epochs": 1,
+        "landmark_epochs": 1,
+    },
+    "book/07-object-detection/sliding-windows-proposals.ipynb": {"n_scenes": 40, "epochs": 1},
+    "book/07-object-detection/yolo-detector.ipynb": {"n_train": 64, "n_test": 16, "epochs": 1},
     "book/06-classic-networks/lenet5-digits.ipynb": {"epochs": 1, "batch_size": 128},
     "book/06-classic-networks/resnet-depth.ipynb": {"depths": [8], "epochs": 1},
 }
