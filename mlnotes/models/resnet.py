@@ -192,11 +192,9 @@ class ResNet(nn.Module):
         for stage, count in enumerate(layers):
             out_channels = 64 * 2**stage * block.expansion
             stride = 1 if stage == 0 else 2
-            blocks = []
-            for i in range(count):
-                blocks.append(block(channels, out_channels, stride if i == 0 else 1, shortcut))
-                channels = out_channels
-            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+            layer = make_stage(block, channels, out_channels, count, stride, shortcut)
+            setattr(self, f"layer{stage + 1}", layer)
+            channels = out_channels
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(channels, num_classes)
         init_weights(self)
@@ -207,6 +205,25 @@ class ResNet(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def make_stage(
+    block: type[BasicBlock | Bottleneck],
+    in_channels: int,
+    out_channels: int,
+    count: int,
+    stride: int,
+    shortcut: bool = True,
+) -> nn.Sequential:
+    """``count`` blocks in a row; the first takes ``in_channels`` and applies ``stride``.
+
+    Reference: He et al., CVPR 2016, Table 1 (a stage: "conv2_x", "conv3_x", ...).
+
+    Oracle: the ``layerN`` modules of torchvision's ResNets (same keys and shapes).
+    """
+    blocks = [block(in_channels, out_channels, stride, shortcut)]
+    blocks += [block(out_channels, out_channels, 1, shortcut) for _ in range(count - 1)]
+    return nn.Sequential(*blocks)
 
 
 def init_weights(model: nn.Module) -> None:

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from mlnotes.core import check_images, check_scalar
-from mlnotes.models.resnet import BasicBlock, conv3x3, init_weights
+from mlnotes.models.resnet import BasicBlock, conv3x3, init_weights, make_stage
 
 
 class SmallResNet(nn.Module):
@@ -74,12 +74,9 @@ class SmallResNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         channels = widths[0]
         for stage, width in enumerate(widths):
-            stride = 1 if stage == 0 else 2
-            blocks = []
-            for i in range(n):
-                blocks.append(BasicBlock(channels, width, stride if i == 0 else 1, shortcut))
-                channels = width
-            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+            layer = make_stage(BasicBlock, channels, width, n, 1 if stage == 0 else 2, shortcut)
+            setattr(self, f"layer{stage + 1}", layer)
+            channels = width
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(channels, num_classes)
         init_weights(self)
