@@ -125,6 +125,22 @@ def test_zero_images_and_other_sizes():
     assert np.concatenate(boxes).max() <= 32
 
 
+def test_min_objects_allows_empty_scenes_and_background_only_images():
+    x, boxes, labels = make_detection_scenes(60, min_objects=0, max_objects=2, seed=3)
+    counts = [len(b) for b in boxes]
+    assert set(counts) == {0, 1, 2}  # all three counts occur in 60 draws (P(miss) ~ 1e-10)
+    for b, lab in zip(boxes, labels, strict=True):
+        assert b.shape == (len(lab), 4) and lab.dtype == np.int64
+    x, boxes, labels = make_detection_scenes(4, min_objects=0, max_objects=0, noise=0, seed=3)
+    assert all(
+        b.shape == (0, 4) and lab.shape == (0,) for b, lab in zip(boxes, labels, strict=True)
+    )
+    assert x.max() < 0.3  # nothing brighter than the clutter (objects are >= 0.5)
+    _, boxes, _ = make_detection_scenes(40, min_objects=3, max_objects=3, seed=3)
+    assert min(len(b) for b in boxes) >= 2  # 3 unless a placement was given up
+    assert np.mean([len(b) for b in boxes]) > 2.8
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -133,6 +149,8 @@ def test_zero_images_and_other_sizes():
         ({"num_classes": 0}, "num_classes"),
         ({"num_classes": 6}, "num_classes"),
         ({"max_objects": 0}, "max_objects"),
+        ({"min_objects": -1}, "min_objects"),
+        ({"min_objects": 3, "max_objects": 2}, "max_objects"),
         ({"min_size": 2}, "min_size"),
         ({"max_size": 5}, "max_size"),
         ({"size": 40}, "size"),

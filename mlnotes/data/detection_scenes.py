@@ -59,6 +59,7 @@ def make_detection_scenes(
     size: int = 64,
     num_classes: int = 4,
     max_objects: int = 5,
+    min_objects: int = 1,
     seed: int = 0,
     min_size: float = 8.0,
     max_size: float = 40.0,
@@ -69,8 +70,8 @@ def make_detection_scenes(
 ):
     """Generate ``n`` detection scenes, their ground-truth boxes and labels.
 
-    Per image: a number of objects ``k`` uniform in ``{1, ..., max_objects}``; each object a
-    class uniform in ``DETECTION_CLASSES[:num_classes]``, a diameter uniform in
+    Per image: a number of objects ``k`` uniform in ``{min_objects, ..., max_objects}``; each
+    object a class uniform in ``DETECTION_CLASSES[:num_classes]``, a diameter uniform in
     ``[min_size, max_size]`` (the box side is about the diameter, +-1 pixel), a centre
     uniform over the positions where the whole shape fits in the image, and a brightness
     uniform in [0.5, 1]. A placement is redrawn (up to 50 times, then the object is given up)
@@ -80,7 +81,7 @@ def make_detection_scenes(
         x = clip(background + objects + noise * N(0, 1), 0, 1)
 
     with the background a smooth shading (bilinear upsampling of a random 5 x 5 grid of values
-    in [0, clutter]) and ``2 * max_objects`` specks of 1-2 pixels in [0, clutter]; objects
+    in [0, clutter]) and ``2 * max(max_objects, 1)`` specks of 1-2 pixels in [0, clutter]; objects
     replace what is under them (painter's order: the later object on top).
 
     Args:
@@ -88,7 +89,9 @@ def make_detection_scenes(
         size (int): side of each image in pixels, > max_size.
         num_classes (int): number of classes, 1 to ``len(DETECTION_CLASSES)``; label ``j`` is
             ``DETECTION_CLASSES[j]``.
-        max_objects (int): most objects per image, >= 1.
+        max_objects (int): most objects per image, >= min_objects.
+        min_objects (int): fewest objects per image, >= 0 (0 allows empty backgrounds;
+            ``min_objects = max_objects = 0`` gives backgrounds only).
         seed (int): seed of the generator; the same arguments give the same scenes.
         min_size, max_size (float): range of the objects' diameters in pixels,
             4 <= min_size <= max_size < size.
@@ -103,7 +106,8 @@ def make_detection_scenes(
         ``boxes``, a list of n ``ndarray[k, 4]`` float64 ``(x1, y1, x2, y2)`` in pixel-edge
         coordinates (see ``mask_to_box``), the tight box of each object's mask; ``labels``, a
         list of n ``ndarray[k]`` int64 in ``[0, num_classes)``; with ``return_masks``, also
-        ``masks``, a list of n ``ndarray[k, size, size]`` bool. 1 <= k <= max_objects.
+        ``masks``, a list of n ``ndarray[k, size, size]`` bool. min_objects <= k <= max_objects
+        (fewer only when a placement is given up).
 
     Raises:
         ValueError: an argument out of its range (the message names it).
@@ -117,7 +121,8 @@ def make_detection_scenes(
     check_scalar(num_classes, "num_classes", low=1, integer=True)
     if num_classes > len(DETECTION_CLASSES):
         raise ValueError(f"num_classes must be in [1, {len(DETECTION_CLASSES)}], got {num_classes}")
-    check_scalar(max_objects, "max_objects", low=1, integer=True)
+    check_scalar(min_objects, "min_objects", low=0, integer=True)
+    check_scalar(max_objects, "max_objects", low=min_objects, integer=True)
     check_scalar(min_size, "min_size", low=4)
     check_scalar(max_size, "max_size", low=min_size)
     check_scalar(size, "size", low=max_size, strict=True, integer=True)
@@ -131,9 +136,9 @@ def make_detection_scenes(
     images = np.empty((n, 1, size, size), dtype=np.float32)
     all_boxes, all_labels, all_masks = [], [], []
     for i in range(n):
-        image = _background(rng, size, clutter, specks=2 * max_objects)  # [size, size]
+        image = _background(rng, size, clutter, specks=2 * max(max_objects, 1))  # [size, size]
         masks, visible, labels = [], [], []
-        for _ in range(rng.integers(1, max_objects + 1)):
+        for _ in range(rng.integers(min_objects, max_objects + 1)):
             label = int(rng.integers(num_classes))
             brightness = rng.uniform(0.5, 1.0)
             for _ in range(_TRIES):
