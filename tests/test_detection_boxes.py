@@ -395,4 +395,10 @@ def test_plot_boxes_adds_one_rectangle_per_box_at_pixel_edges():
     assert [t.get_text() for t in ax.texts] == ["b 0.90", "a 0.25"]
     with pytest.raises(ValueError, match="labels must have one entry per box"):
         plot_boxes(ax, boxes, labels=[1])
+    _, ax = plt.subplots()
+    plot_boxes(ax, boxes, labels=[1, 0], texts=["anchor 0", None], color="red")
+    assert [t.get_text() for t in ax.texts] == ["anchor 0"]  # texts replace names and scores
+    assert all(p.get_edgecolor()[:3] == (1.0, 0.0, 0.0) for p in ax.patches)
+    with pytest.raises(ValueError, match="texts must have one entry per box"):
+        plot_boxes(ax, boxes, texts=["one"])
     plt.close("all")

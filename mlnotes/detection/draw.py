@@ -18,6 +18,7 @@ def plot_boxes(
     color=None,
     linestyle: str = "-",
     linewidth: float = 1.5,
+    texts=None,
 ):
     """Draw ``(x1, y1, x2, y2)`` boxes on an image axis, with optional class names and scores.
 
@@ -33,6 +34,8 @@ def plot_boxes(
         class_names (sequence of str | None): names indexed by label.
         color (str | None): one colour for every box.
         linestyle (str), linewidth (float): of the rectangles.
+        texts (sequence of str | None): one caption per box, written instead of the class
+            names and scores (``None`` entries write nothing).
 
     Returns:
         list[Rectangle]: the patches added, in the order of ``boxes``.
@@ -41,7 +44,7 @@ def plot_boxes(
     k = len(boxes)
     labels = None if labels is None else np.asarray(_to_numpy(labels)).reshape(-1)
     scores = None if scores is None else np.asarray(_to_numpy(scores), dtype=float).reshape(-1)
-    for name, values in (("labels", labels), ("scores", scores)):
+    for name, values in (("labels", labels), ("scores", scores), ("texts", texts)):
         if values is not None and len(values) != k:
             raise ValueError(f"{name} must have one entry per box ({k}), got {len(values)}")
     palette = plt.get_cmap("tab10")
@@ -56,6 +59,8 @@ def plot_boxes(
         patches.append(ax.add_patch(patch))
         text = [] if label is None else [class_names[label] if class_names else str(label)]
         text += [] if scores is None else [f"{scores[i]:.2f}"]
+        if texts is not None:
+            text = [] if texts[i] is None else [texts[i]]
         if text:
             ax.text(
                 x1 - 0.5, y1 - 1.0, " ".join(text), color=edge, fontsize=7, va="bottom",
