@@ -1,10 +1,13 @@
 """mlnotes.detection.yolo: encode/decode round trip over generated scenes, hand-placed boxes,
 anchor assignment against a double loop, collisions, filtering against a loop, the loss against
-a slot-by-slot loop, a hand-computed case and gradcheck, bad input."""
+a slot-by-slot loop, hand-computed cases, PyTorch's own losses and gradcheck, bad input."""
+
+import math
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mlnotes.data import make_detection_scenes
 from mlnotes.detection import assign_anchors, filter_boxes, yolo_decode, yolo_encode, yolo_loss
@@ -322,6 +325,61 @@ def test_loss_gradient_gradcheck():
     assert torch.autograd.gradcheck(lambda o: yolo_loss(o, target), (output,))
 
 
+def test_cross_entropy_loss_hand_computed():
+    output, target = tiny_case()
+    output[0, 1, 1, 0, 0] = 0.4  # the empty cells' p_c: 0.2, 0 and 0.4
+    # coordinates: 5 * (0.1^2 + 0 + log(1 / 1)^2 + log(1.5 / 2)^2);  object: -log 0.8
+    # no object: 0.5 * (-log 0.8 - log 1 - log 0.6);                 classes: -log 0.7
+    expected = (
+        5 * (0.1**2 + math.log(1.5 / 2) ** 2)
+        - math.log(0.8)
+        + 0.5 * (-math.log(0.8) - math.log(0.6))
+        - math.log(0.7)
+    )
+    loss = yolo_loss(output, target, terms="cross_entropy")
+    torch.testing.assert_close(loss, torch.tensor(expected, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cross_entropy_loss_matches_torch_and_is_zero_at_the_target(seed):
+    rng = np.random.default_rng(seed)
+    _, all_boxes, all_labels = make_detection_scenes(3, seed=seed)
+    target = torch.from_numpy(
+        np.stack(
+            [
+                yolo_encode(b, lab, 4, ANCHORS[:3], 4, 64, return_dropped=True)[0]
+                for b, lab in zip(all_boxes, all_labels, strict=True)
+            ]
+        )
+    )  # [3, 4, 4, 3, 9]
+    raw = torch.from_numpy(rng.normal(size=target.shape))
+    output = torch.cat(  # a network's head: sigmoid p_c, b_x, b_y; exp sizes; softmax classes
+        [raw[..., :3].sigmoid(), raw[..., 3:5].exp(), raw[..., 5:].softmax(-1)], dim=-1
+    )
+    obj = target[..., 0] == 1
+    # the same terms from PyTorch's own losses (sums), divided by the 3 images
+    bce = F.binary_cross_entropy(output[..., 0], target[..., 0], reduction="none")
+    nll = F.nll_loss(output[obj][:, 5:].log(), target[obj][:, 5:].argmax(-1), reduction="sum")
+    coord = F.mse_loss(output[obj][:, 1:3], target[obj][:, 1:3], reduction="sum") + F.mse_loss(
+        output[obj][:, 3:5].log(), target[obj][:, 3:5].log(), reduction="sum"
+    )
+    expected = (2.0 * coord + bce[obj].sum() + 0.25 * bce[~obj].sum() + nll) / 3
+    loss = yolo_loss(output, target, 2.0, 0.25, terms="cross_entropy")
+    torch.testing.assert_close(loss, expected, rtol=1e-12, atol=0)
+    assert yolo_loss(target.clone(), target, terms="cross_entropy").item() == 0
+
+
+def test_cross_entropy_loss_gradient_gradcheck():
+    rng = np.random.default_rng(1)
+    output = torch.from_numpy(rng.uniform(0.1, 0.9, size=(2, 3, 3, 2, 8))).requires_grad_()
+    target = torch.zeros(2, 3, 3, 2, 8, dtype=torch.float64)
+    target[0, 1, 2, 1] = torch.tensor([1, 0.3, 0.7, 1.5, 0.5, 0, 0, 1])
+    target[1, 0, 0, 0] = torch.tensor([1, 0.9, 0.1, 0.2, 2.5, 1, 0, 0])
+    assert torch.autograd.gradcheck(
+        lambda o: yolo_loss(o, target, terms="cross_entropy"), (output,)
+    )
+
+
 def test_loss_refuses_bad_input():
     output, target = tiny_case()
     with pytest.raises(TypeError, match="output must be a floating-point torch.Tensor"):
@@ -336,5 +394,7 @@ def test_loss_refuses_bad_input():
     bad[0, 0, 0, 0, 0] = 0.5
     with pytest.raises(ValueError, match="must be 0 or 1"):
         yolo_loss(output, bad)
+    with pytest.raises(ValueError, match="terms must be"):
+        yolo_loss(output, target, terms="focal")
     with pytest.raises(ValueError, match="lambda_noobj"):
         yolo_loss(output, target, lambda_noobj=-1)

@@ -256,8 +256,16 @@ def filter_boxes(boxes, box_scores, threshold: float = 0.6):
     return boxes[keep], scores[keep], labels[keep].astype(np.int64)
 
 
-def yolo_loss(output, target, lambda_coord: float = 5.0, lambda_noobj: float = 0.5):
-    """YOLO's sum-squared error over a batch of volumes, averaged over the images.
+def yolo_loss(
+    output,
+    target,
+    lambda_coord: float = 5.0,
+    lambda_noobj: float = 0.5,
+    terms: str = "squared",
+):
+    """YOLO's loss over a batch of volumes, averaged over the images.
+
+    ``terms="squared"`` is YOLO v1's (and Ng's course's) sum-squared error:
 
     With ``1obj`` = target's p_c (1 in the slots that hold an object, 0 elsewhere), summed over
     every cell and anchor of every image, then divided by the number of images N:
@@ -267,10 +275,25 @@ def yolo_loss(output, target, lambda_coord: float = 5.0, lambda_noobj: float = 0
         + sum 1obj * (p_c - 1)^2  +  lambda_noobj * sum (1 - 1obj) * p_c^2
         + sum 1obj * sum_j (c_j - c_j')^2
 
-    (primed: the target). Everything is squared error, as in YOLO v1, on the target's own
-    parameterisation, so the loss is 0 when ``output == target``. Two simplifications of the
-    paper, both as in Ng's course: the sizes are regressed directly, not as sqrt(w), sqrt(h);
-    and the object's p_c target is 1, not the IoU of the predicted box with the true one.
+    (primed: the target). Everything is squared error on the target's own parameterisation.
+    Two simplifications of the paper, both as in Ng's course: the sizes are regressed
+    directly, not as sqrt(w), sqrt(h); and the object's p_c target is 1, not the IoU of the
+    predicted box with the true one.
+
+    ``terms="cross_entropy"`` keeps the same slots and weights but scores probabilities as
+    probabilities and sizes as ratios, as YOLO v2/v3 do:
+
+        lambda_coord * sum 1obj * [(b_x - b_x')^2 + (b_y - b_y')^2
+                                   + (log b_w - log b_w')^2 + (log b_h - log b_h')^2]
+        - sum 1obj * log p_c  -  lambda_noobj * sum (1 - 1obj) * log(1 - p_c)
+        - sum 1obj * sum_j c_j' log c_j
+
+    Binary cross-entropy on p_c and cross-entropy on the classes keep a strong gradient on a
+    confident mistake, where the squared error of a saturated sigmoid has almost none; the
+    log of a size makes a 2-pixel error count more on a small box than on a big one.
+    Every argument of a log is clamped to >= 1e-7, so a saturated output costs at most ~16.
+
+    Either way the loss is 0 when ``output == target``.
     ``output`` must already be in that parameterisation: a network ends with a sigmoid on p_c
     (and on b_x, b_y) and a softmax on the classes. lambda_noobj < 1 keeps the many empty slots
     from swamping the few with objects; lambda_coord > 1 weighs localisation up.
@@ -280,17 +303,21 @@ def yolo_loss(output, target, lambda_coord: float = 5.0, lambda_noobj: float = 0
         target (Tensor[N, S, S, B, 5 + C]): ``yolo_encode`` volumes stacked; p_c in {0, 1}.
         lambda_coord (float): weight of the coordinates, >= 0.
         lambda_noobj (float): weight of p_c in empty slots, >= 0.
+        terms (str): ``"squared"`` (YOLO v1, the course) or ``"cross_entropy"`` (above).
 
     Returns:
         Tensor[]: the scalar loss, differentiable with respect to ``output``.
 
     Raises:
         TypeError: inputs not floating torch tensors; ValueError: shapes that differ or are not
-            (N, S, S, B, 5 + C) with C >= 1, a target p_c other than 0 or 1, negative weights.
+            (N, S, S, B, 5 + C) with C >= 1, a target p_c other than 0 or 1, negative weights,
+            an unknown ``terms``.
 
-    Oracle: a loop over every slot with the terms written out, a hand-computed case, and
+    Oracle: a loop over every slot with the terms written out, a hand-computed case, PyTorch's
+    ``binary_cross_entropy`` and ``nll_loss`` for the cross-entropy terms, and
     ``torch.autograd.gradcheck`` in float64 (tests/test_detection_yolo.py).
     Reference: Redmon et al., "You Only Look Once" (CVPR 2016), section 2.2, equation (3);
+    Redmon & Farhadi, "YOLO9000" (CVPR 2017) and "YOLOv3" (2018), section 2.1;
     Ng, Deep Learning Specialization, course 4 week 3 ("Classification with localization").
     """
     import torch
@@ -308,16 +335,28 @@ def yolo_loss(output, target, lambda_coord: float = 5.0, lambda_noobj: float = 0
         )
     lambda_coord = check_scalar(lambda_coord, "lambda_coord", low=0)
     lambda_noobj = check_scalar(lambda_noobj, "lambda_noobj", low=0)
+    if terms not in ("squared", "cross_entropy"):
+        raise ValueError(f'terms must be "squared" or "cross_entropy", got {terms!r}')
     obj = target[..., 0]  # [N, S, S, B]
     if not bool(((obj == 0) | (obj == 1)).all()):
         raise ValueError("target's p_c (entry 0 of the last axis) must be 0 or 1")
-    coord = ((output[..., 1:5] - target[..., 1:5]) ** 2).sum(-1)  # [N, S, S, B]
-    classes = ((output[..., 5:] - target[..., 5:]) ** 2).sum(-1)  # [N, S, S, B]
+    centre = ((output[..., 1:3] - target[..., 1:3]) ** 2).sum(-1)  # [N, S, S, B]
     p_c = output[..., 0]  # [N, S, S, B]
+    if terms == "squared":
+        sizes = ((output[..., 3:5] - target[..., 3:5]) ** 2).sum(-1)  # [N, S, S, B]
+        classes = ((output[..., 5:] - target[..., 5:]) ** 2).sum(-1)  # [N, S, S, B]
+        present, absent = (p_c - 1) ** 2, p_c**2  # [N, S, S, B] each
+    else:
+        eps = 1e-7
+        log_ratio = output[..., 3:5].clamp_min(eps).log() - target[..., 3:5].clamp_min(eps).log()
+        sizes = (log_ratio**2).sum(-1)  # [N, S, S, B]
+        classes = -(target[..., 5:] * output[..., 5:].clamp_min(eps).log()).sum(-1)
+        present = -p_c.clamp_min(eps).log()  # [N, S, S, B]
+        absent = -(1 - p_c).clamp_min(eps).log()  # [N, S, S, B]
     total = (
-        lambda_coord * (obj * coord).sum()
-        + (obj * (p_c - 1) ** 2).sum()
-        + lambda_noobj * ((1 - obj) * p_c**2).sum()
+        lambda_coord * (obj * (centre + sizes)).sum()
+        + (obj * present).sum()
+        + lambda_noobj * ((1 - obj) * absent).sum()
         + (obj * classes).sum()
     )
     return total / output.shape[0]
