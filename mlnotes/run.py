@@ -1,20 +1,27 @@
-"""The ``mlnotes`` command: re-execute the book's notebooks so their stored outputs are real.
+"""The ``mlnotes`` command: execute the book's notebooks.
 
-    mlnotes execute [NOTEBOOK ...]
+    mlnotes execute NOTEBOOK [NOTEBOOK ...]
+    mlnotes run [CHAPTER ...] [--preset NAME] [-p KEY VALUE ...] [--device auto|cpu|cuda]
+                [--output-dir DIR] [--status-page FILE]
 
-Each notebook runs top to bottom in a fresh kernel of the current Python, in its own folder,
-with its default parameters, and is written back in place with its new outputs. A notebook
-that fails is left untouched on disk; the command reports it and exits with status 1.
+``execute`` re-executes notebooks in place with their default parameters, so the stored
+outputs of the book are what the code produces: each runs top to bottom in a fresh kernel of
+the current Python, in its own folder; one that fails is left untouched and the exit status is 1.
+
+``run`` executes copies with papermill under a preset of ``book/presets.yml`` (``ci``: the
+defaults; ``full``: sized for a GPU) and prints a summary; see ``mlnotes.runner``.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -77,7 +84,22 @@ def main(argv: list[str] | None = None) -> int:
     execute = commands.add_parser("execute", help="re-execute notebooks in place")
     execute.add_argument("notebooks", nargs="+", type=Path, help="paths to .ipynb files")
     execute.add_argument("--timeout", type=int, default=CELL_TIMEOUT_S, help="seconds per cell")
+    run = commands.add_parser("run", help="execute copies with papermill under a preset")
+    run.add_argument("chapters", nargs="*", help="chapter numbers, folders or notebooks (all)")
+    run.add_argument("--preset", default="ci", help="a preset of the presets file (ci)")
+    run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+        help="override a parameter (the value is read as YAML)",
+    )  # fmt: skip
+    run.add_argument("--device", choices=("auto", "cpu", "cuda"), help="sets `device`")
+    run.add_argument("--output-dir", type=Path, help="where copies go (runs/PRESET)")
+    run.add_argument("--book", type=Path, default=Path("book"), help="the book's folder")
+    run.add_argument("--presets", type=Path, help="presets file (BOOK/presets.yml)")
+    run.add_argument("--status-page", type=Path, help="also write this Markdown status page")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_command(parser, args, argv if argv is not None else sys.argv[1:])
 
     missing = [str(p) for p in args.notebooks if p.suffix != ".ipynb" or not p.is_file()]
     if missing:
@@ -95,6 +117,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(failed)} of {len(args.notebooks)} notebooks failed", file=sys.stderr)
         return 1
     return 0
+
+
+def run_command(parser: argparse.ArgumentParser, args, argv: list[str]) -> int:
+    """``mlnotes run``: plan (every check first), run, print and write the summary."""
+    from mlnotes import report, runner
+
+    if not args.book.is_dir():
+        parser.error(f"no book folder {args.book}: run from the repository root or pass --book")
+    presets_file = args.presets or args.book / "presets.yml"
+    output_dir = args.output_dir or Path("runs") / args.preset
+    try:
+        notebooks = runner.select_notebooks(args.book, args.chapters)
+        overrides = {key: yaml.safe_load(value) for key, value in args.parameter}
+        jobs = runner.plan(
+            notebooks, runner.load_presets(presets_file), args.preset, overrides, args.device,
+            output_dir, root=args.book.resolve().parent,
+        )  # fmt: skip
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
+    command = shlex.join(["mlnotes", *argv])
+    results = runner.run_jobs(jobs, progress=not args.no_progress)
+    env = report.environment()
+    report.write_report(results, output_dir, args.preset, command, env)
+    if args.status_page:
+        report.write_status_page(results, args.status_page, args.preset, command, env)
+    print(report.text_table(results))
+    print(f"report: {output_dir / 'report.md'} and report.json; executed copies in {output_dir}")
+    if any(r.status == "interrupted" for r in results):
+        return 130
+    return 0 if all(r.status == "ok" for r in results) else 1
 
 
 if __name__ == "__main__":

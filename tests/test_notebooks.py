@@ -14,9 +14,12 @@ import papermill
 import pytest
 import yaml
 
+from mlnotes.runner import find_notebooks, glued_values
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts)
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+WITH_PARAMETERS = find_notebooks(ROOT / "book")  # the ones `mlnotes run` runs
 
 
 def read(path):
@@ -99,6 +102,18 @@ def test_at_most_one_parameters_cell_holding_only_assignments(path):
             assert not code or re.fullmatch(r"\w+ = .+", code), f"not a plain assignment: {line}"
 
 
+@pytest.mark.parametrize(
+    "path", WITH_PARAMETERS, ids=[str(p.relative_to(ROOT)) for p in WITH_PARAMETERS]
+)
+def test_notebooks_with_parameters_name_headline_numbers_they_record(path):
+    nb = read(path)
+    headline = nb.metadata.get("mlnotes", {}).get("headline", [])
+    assert headline, "metadata.mlnotes.headline must name the numbers `mlnotes run` reports"
+    recorded = glued_values(nb)
+    missing = [name for name in headline if name not in recorded]
+    assert not missing, f"headline names {missing} are not glued numbers of the notebook"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_ignored_outputs_are_only_logs_and_timings(path):
     # NBVAL_IGNORE_OUTPUT hides a cell from the strict comparison: allowed for timings, training
@@ -122,37 +137,20 @@ def test_papermill_overrides_the_parameters_cell(tmp_path):
     assert "LogisticRegression(lr=0.1, epochs=50, l2=1.0)" in text
 
 
-# The GPU chapters' training notebooks with tiny values: each runs under papermill in seconds,
-# which proves its parameters cell really drives it (the full preset uses the same mechanism).
-TINY = {
-    "book/03-transfer-learning/transfer-digits.ipynb": {
-        "copies": 1,
-        "epochs_a": 1,
-        "shots": [1],
-        "draws": 1,
-        "steps": 2,
-    },
-    "book/07-object-detection/localisation-landmarks.ipynb": {
-        "n_train": 200,
-        "n_test": 50,
-        "epochs": 1,
-        "landmark_epochs": 1,
-    },
-    "book/07-object-detection/sliding-windows-proposals.ipynb": {"n_scenes": 40, "epochs": 1},
-    "book/07-object-detection/yolo-detector.ipynb": {"n_train": 64, "n_test": 16, "epochs": 1},
-    "book/06-classic-networks/lenet5-digits.ipynb": {"epochs": 1, "batch_size": 128},
-    "book/06-classic-networks/resnet-depth.ipynb": {"depths": [8], "epochs": 1},
-}
+# Every notebook runs on its own, in an empty folder (nothing it needs is left by another
+# notebook), and the training notebooks take their `tiny` preset: each runs under papermill in
+# seconds, which proves its parameters cell really drives it (`full` uses the same mechanism).
+TINY = yaml.safe_load((ROOT / "book" / "presets.yml").read_text())["tiny"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("notebook, parameters", TINY.items(), ids=list(TINY))
-def test_training_notebooks_take_papermill_overrides(tmp_path, notebook, parameters):
-    out = tmp_path / "out.ipynb"
-    papermill.execute_notebook(
-        ROOT / notebook, out, parameters=parameters, cwd=tmp_path, progress_bar=False
-    )
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_notebook_runs_on_its_own_in_a_fresh_folder(tmp_path, path):
+    parameters = TINY.get(path.relative_to(ROOT).as_posix(), {})
+    out = tmp_path / "run" / path.name
+    out.parent.mkdir()
+    papermill.execute_notebook(path, out, parameters=parameters, cwd=out.parent, progress_bar=False)
     injected = [c for c in read(out).cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1
+    assert len(injected) == (1 if parameters else 0)
     for name, value in parameters.items():
         assert f"{name} = {value!r}" in injected[0].source

@@ -2,38 +2,24 @@
 
 Every preset entry must name a notebook of the book and only parameters its `parameters` cell
 defines, with values of the same type as the defaults; `ci` is the defaults themselves; every
-notebook of a GPU chapter that has parameters has a `full` entry.
+notebook with parameters has a `tiny` entry, and every one of a GPU chapter a `full` entry.
 """
 
-import ast
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
+
+from mlnotes.runner import find_notebooks, load_presets, plan
+from mlnotes.runner import notebook_parameters as defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = yaml.safe_load((ROOT / "book" / "presets.yml").read_text())
 GPU_CHAPTERS = ("03-", "06-", "07-", "08-", "09-")  # DESIGN.md's chapter table
 
 
-def defaults(path: Path) -> dict:
-    """The names and literal values assigned in the notebook's `parameters` cell."""
-    nb = nbformat.read(path, as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    if not cells:
-        return {}
-    tree = ast.parse(cells[0].source)
-    return {
-        target.id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-    }
-
-
-def test_presets_are_ci_and_full_and_ci_is_the_defaults():
-    assert set(PRESETS) == {"ci", "full"}
+def test_presets_are_ci_tiny_and_full_and_ci_is_the_defaults():
+    assert set(PRESETS) == {"ci", "tiny", "full"}
     assert PRESETS["ci"] == {}
 
 
@@ -67,3 +53,17 @@ def test_every_gpu_chapter_notebook_with_parameters_has_a_full_preset():
     ]
     missing = [p for p in gpu if p not in (PRESETS["full"] or {})]
     assert not missing, f"no full preset for {missing}"
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_the_runner_accepts_every_preset_for_the_whole_book(preset, tmp_path):
+    notebooks = find_notebooks(ROOT / "book")
+    jobs = plan(notebooks, load_presets(ROOT / "book" / "presets.yml"), preset, {}, None,
+                tmp_path, ROOT)  # fmt: skip
+    assert len(jobs) == len(notebooks)
+
+
+def test_every_notebook_with_parameters_has_a_tiny_preset():
+    names = [p.relative_to(ROOT).as_posix() for p in find_notebooks(ROOT / "book")]
+    missing = [n for n in names if n not in PRESETS["tiny"]]
+    assert not missing, f"no tiny preset for {missing}"
