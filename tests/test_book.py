@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p for p in (ROOT / "book").rglob("*.md") if "_build" not in p.parts)
@@ -35,6 +36,16 @@ def test_book_builds_without_warnings(tmp_path):
         assert not alt.endswith(".png"), f"an image without alt text: {src}"
         assert (html / "book" / "01-logistic-regression" / src).resolve().is_file()
     assert "breast-cancer.ipynb::" not in chapter
+    # every notebook page offers Colab and Binder, pointing at that notebook of the repository
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    repo, branch = config["url"].removeprefix("https://github.com/"), config["branch"]
+    notebooks = sorted((ROOT / "book").glob("*/*.ipynb"))
+    for notebook in notebooks:
+        source = notebook.relative_to(ROOT).as_posix()
+        page = (html / source).with_suffix(".html").read_text()
+        colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{source}"
+        binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{source}"
+        assert f'href="{colab}"' in page and f'href="{binder}"' in page, source
     shutil.rmtree(tmp_path / "_build" / ".doctrees", ignore_errors=True)
 
 

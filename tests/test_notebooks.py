@@ -114,6 +114,23 @@ def test_notebooks_with_parameters_name_headline_numbers_they_record(path):
     assert not missing, f"headline names {missing} are not glued numbers of the notebook"
 
 
+GPU_CHAPTERS = ("03-", "06-", "07-", "08-", "09-")  # DESIGN.md's chapter table
+GPU_NOTEBOOKS = [p for p in WITH_PARAMETERS if p.parent.name.startswith(GPU_CHAPTERS)]
+
+
+@pytest.mark.parametrize("path", GPU_NOTEBOOKS, ids=[p.name for p in GPU_NOTEBOOKS])
+def test_gpu_notebooks_say_how_to_get_a_gpu_and_run_the_full_preset(path):
+    nb = read(path)
+    position = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    note = nb.cells[position - 1]  # right above the parameters it talks about
+    assert note.cell_type == "markdown" and "On Colab or a GPU" in note.source
+    assert "Runtime → Change runtime type" in note.source
+    assert f"mlnotes run {path.relative_to(ROOT).as_posix()} --preset full" in note.source
+    assert "minute" in note.source and (
+        "GPU (one run" in note.source or "not been timed" in note.source
+    )
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_ignored_outputs_are_only_logs_and_timings(path):
     # NBVAL_IGNORE_OUTPUT hides a cell from the strict comparison: allowed for timings, training
