@@ -13,7 +13,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS ?= $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -path '*/_build/*' | sort)
 
-.PHONY: book test execute lint format clean
+.PHONY: book test execute run check-html lint format clean
 
 # (Re)install when the package's requirements change; the stamp records the last install.
 $(STAMP): pyproject.toml
@@ -35,6 +35,17 @@ test: $(STAMP) lint
 ##   (all of them, or NOTEBOOKS="book/01-logistic-regression/breast-cancer.ipynb")
 execute: $(STAMP)
 	$(BIN)/mlnotes execute $(NOTEBOOKS)
+
+## make run: execute copies of the notebooks with papermill under a preset and print a summary
+##   (make run PRESET=full ARGS="7 --device cuda"); copies and report.md go to runs/PRESET
+PRESET ?= ci
+run: $(STAMP)
+	$(BIN)/mlnotes run --preset $(PRESET) $(ARGS)
+
+## make check-html: open every page of _build/html in headless Chromium (maths, images,
+##   navigation, console errors) and save _build/screenshot.png; run `make book` first
+check-html: $(STAMP)
+	$(BIN)/python tests/html_check.py _build/html --screenshot _build/screenshot.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlnotes tests book benchmarks conftest.py

@@ -3,12 +3,14 @@
 The build goes to a temporary folder, so `make test` never touches the reader's _build/.
 """
 
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import html_check
 import pytest
 import yaml
 
@@ -16,18 +18,26 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p for p in (ROOT / "book").rglob("*.md") if "_build" not in p.parts)
 
 
-@pytest.mark.slow
-def test_book_builds_without_warnings(tmp_path):
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    """Build the book once for this module's tests; return (process result, html folder)."""
+    out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path)]
+    command = [str(jupyter_book), "build", str(ROOT), "--path-output", str(out)]
     result = subprocess.run(
         [*command, "--warningiserror", "--nitpick", "--keep-going"],
         capture_output=True,
         text=True,
         timeout=900,
     )
+    shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
+    return result, out / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(build):
+    result, html = build
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
-    html = tmp_path / "_build" / "html"
     chapter = (html / "book" / "01-logistic-regression" / "index.html").read_text()
     # the figures glued from the notebooks arrived, with their alt text, and no glue key is left
     images = re.findall(r'<img alt="([^"]*)" src="([^"]*)"', chapter)
@@ -36,17 +46,57 @@ def test_book_builds_without_warnings(tmp_path):
         assert not alt.endswith(".png"), f"an image without alt text: {src}"
         assert (html / "book" / "01-logistic-regression" / src).resolve().is_file()
     assert "breast-cancer.ipynb::" not in chapter
-    # every notebook page offers Colab and Binder, pointing at that notebook of the repository
+
+
+@pytest.mark.slow
+def test_every_notebook_page_offers_colab_and_binder(build):
+    _, html = build
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     repo, branch = config["url"].removeprefix("https://github.com/"), config["branch"]
-    notebooks = sorted((ROOT / "book").glob("*/*.ipynb"))
-    for notebook in notebooks:
-        source = notebook.relative_to(ROOT).as_posix()
+    pages = [Path(p).with_suffix(".ipynb") for p in html_check.toc_pages()]
+    notebooks = [p.as_posix() for p in pages if (ROOT / p).is_file()]
+    assert notebooks  # every notebook is in the toc: tests/test_notebooks.py
+    for source in notebooks:
         page = (html / source).with_suffix(".html").read_text()
         colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{source}"
         binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{source}"
         assert f'href="{colab}"' in page and f'href="{binder}"' in page, source
-    shutil.rmtree(tmp_path / "_build" / ".doctrees", ignore_errors=True)
+
+
+def need_browser():
+    """Skip without Chromium, unless MLNOTES_REQUIRE_BROWSER is set (CI sets it: fail there)."""
+    if not html_check.browser_available():
+        if os.environ.get("MLNOTES_REQUIRE_BROWSER"):
+            pytest.fail("MLNOTES_REQUIRE_BROWSER is set but chromium/chromedriver are missing")
+        pytest.skip("needs chromium and chromium-driver (Debian packages)")
+
+
+@pytest.mark.slow
+def test_book_renders_in_a_real_browser(build, tmp_path):
+    need_browser()
+    _, html = build
+    screenshot = ROOT / "_build" / "screenshot.png"  # kept for review, next to `make book`'s
+    problems = html_check.check_html(html, screenshot)
+    assert not problems, "\n".join(problems)
+    assert screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_the_browser_check_reports_broken_images_maths_and_console_errors(build, tmp_path):
+    need_browser()
+    _, html = build
+    broken = tmp_path / "html"
+    shutil.copytree(html, broken)
+    chapter = broken / "book" / "01-logistic-regression" / "index.html"
+    image = re.search(r'<img alt="[^"]*" src="([^"]*)"', chapter.read_text()).group(1)
+    (chapter.parent / image).unlink()
+    text = chapter.read_text().replace(
+        "</body>", "<script>console.error('on purpose')</script></body>"
+    )
+    chapter.write_text(text.replace("tex-chtml.js", "no-mathjax.js"))
+    problems = "\n".join(html_check.check_html(broken))
+    assert "image did not load" in problems and "on purpose" in problems
+    assert "MathJax rendered nothing" in problems
 
 
 def python_snippets():

@@ -33,6 +33,35 @@ def test_ci_runs_the_readme_test_command():
     assert "set -euo pipefail" in ci
 
 
+def test_github_workflows_use_the_readme_commands():
+    """Pull requests run `make test`; main builds with `make book` and publishes to Pages."""
+    readme = (ROOT / "README.md").read_text()
+    workflows = {
+        p.stem: yaml.safe_load(p.read_text()) for p in (ROOT / ".github/workflows").glob("*.yml")
+    }
+    assert set(workflows) == {"tests", "book"}
+
+    def runs(workflow):
+        return [
+            step.get("run", "")
+            for job in workflow["jobs"].values()
+            for step in job.get("steps", [])
+        ]
+
+    tests, book = workflows["tests"], workflows["book"]
+    assert "pull_request" in tests[True]  # YAML reads the key `on` as True
+    assert book[True]["push"]["branches"] == ["main"]
+    test_runs = [r for r in runs(tests) if r.startswith("make ")]
+    book_runs = [r for r in runs(book) if r.startswith("make ")]
+    assert [r.split()[1] for r in test_runs] == ["test"]
+    assert [r.split()[1] for r in book_runs] == ["book", "check-html"]
+    for command in test_runs + book_runs:  # the same TORCH choice the README shows
+        assert command.split(" TORCH=")[1] in readme
+    uses = [s.get("uses", "") for j in book["jobs"].values() for s in j.get("steps", [])]
+    assert any(u.startswith("actions/deploy-pages@") for u in uses)
+    assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
+
+
 def test_environment_yml_lists_the_package_requirements():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())

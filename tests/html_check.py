@@ -1,0 +1,171 @@
+"""Check the built book in a real browser: headless Chromium through Selenium.
+
+    python tests/html_check.py [_build/html] [--screenshot FILE]
+
+Serves the HTML folder on localhost and opens every page of the table of contents. On each
+page: no console errors, every image loaded, and where the page has maths, MathJax rendered it
+(its output elements exist and no raw ``$$``/``\\(`` source is left). On the landing page the
+navigation lists every chapter. Saves a screenshot of a chapter page for review. Exit status 1
+with one line per problem when anything fails.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (or any Chrome + chromedriver on PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MATHJAX_TIMEOUT_S = 30
+
+
+def browser_available() -> bool:
+    """Whether chromedriver and a Chromium/Chrome are installed."""
+    return bool(shutil.which("chromedriver")) and any(
+        shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
+    )
+
+
+def toc_pages() -> list[str]:
+    """The HTML paths of the table of contents' files, the landing page first."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            files.extend([node["file"]] if "file" in node else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return [f"{Path(f).with_suffix('')}.html" for f in files]
+
+
+def serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    """A quiet static server of ``folder`` on a free localhost port, in a daemon thread."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def chromium():
+    """A headless Chromium driven by chromedriver, logging the browser console."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1280,1600"):  # fmt: skip
+        options.add_argument(flag)
+    binary = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
+    )
+    if binary:
+        options.binary_location = binary
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+
+
+BROKEN_IMAGES_JS = """return Array.from(document.images)
+    .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'));"""
+MATH_JS = "return document.querySelectorAll('.math, span.math, div.math').length;"
+RENDERED_JS = "return document.querySelectorAll('mjx-container').length;"
+
+
+def check_page(driver, url: str) -> list[str]:
+    """Load one page; return its problems (empty when it is fine)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+    problems = [
+        f"{url}: image did not load: {src}" for src in driver.execute_script(BROKEN_IMAGES_JS)
+    ]
+    if driver.execute_script(MATH_JS):
+        try:
+            WebDriverWait(driver, MATHJAX_TIMEOUT_S).until(
+                lambda d: d.execute_script(RENDERED_JS) > 0
+            )
+        except Exception:  # selenium's TimeoutException: the maths never rendered
+            problems.append(f"{url}: maths present but MathJax rendered nothing")
+    for entry in driver.get_log("browser"):
+        if entry["level"] == "SEVERE":
+            problems.append(f"{url}: console error: {entry['message']}")
+    return problems
+
+
+def check_navigation(driver, base: str, pages: list[str]) -> list[str]:
+    """The landing page's navigation links every chapter page of the table of contents."""
+    driver.get(f"{base}/{pages[0]}")
+    links = driver.execute_script(
+        "return Array.from(document.querySelectorAll('nav.bd-links a')).map(a => a.href);"
+    )
+    linked = {link.split("#")[0] for link in links}
+    chapters = [p for p in pages if p.endswith("/index.html")]
+    return [f"navigation has no link to {p}" for p in chapters if f"{base}/{p}" not in linked]
+
+
+def check_html(html: Path, screenshot: Path | None = None) -> list[str]:
+    """Every check on the built book at ``html``; returns the problems found."""
+    pages = toc_pages()
+    missing = [p for p in pages if not (html / p).is_file()]
+    if missing:
+        return [f"not built: {p}" for p in missing]
+    server = serve(html)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    driver = chromium()
+    try:
+        problems = check_navigation(driver, base, pages)
+        for page in pages:
+            problems += check_page(driver, f"{base}/{page}")
+        if screenshot is not None:
+            chapter = next(p for p in pages if p.endswith("/index.html"))
+            driver.get(f"{base}/{chapter}")
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(screenshot))
+    finally:
+        driver.quit()
+        server.shutdown()
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("html", nargs="?", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--screenshot", type=Path, default=ROOT / "_build" / "screenshot.png")
+    args = parser.parse_args(argv)
+    if not browser_available():
+        parser.error(
+            "needs chromium and chromedriver (Debian: apt install chromium chromium-driver)"
+        )
+    problems = check_html(args.html, args.screenshot)
+    for problem in problems:
+        print(problem)
+    print(
+        f"{len(toc_pages())} pages checked, {len(problems)} problems; screenshot {args.screenshot}"
+    )
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
