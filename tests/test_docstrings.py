@@ -21,6 +21,7 @@ TEACHING_MODULES = {
     "mlnotes.multitask",
     "mlnotes.models",
     "mlnotes.transfer",
+    "mlnotes.style",
 }
 
 
