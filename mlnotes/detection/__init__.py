@@ -17,6 +17,7 @@ from mlnotes.detection.metrics import (
     mean_average_precision,
     precision_recall,
 )
+from mlnotes.detection.roi import roi_pool
 from mlnotes.detection.windows import crop_windows, fc_to_conv, sliding_windows
 from mlnotes.detection.yolo import (
     assign_anchors,
@@ -43,6 +44,7 @@ __all__ = [
     "nms",
     "plot_boxes",
     "precision_recall",
+    "roi_pool",
     "sliding_windows",
     "yolo_decode",
     "yolo_encode",
