@@ -22,6 +22,7 @@ TEACHING_MODULES = {
     "mlnotes.models",
     "mlnotes.transfer",
     "mlnotes.style",
+    "mlnotes.faces",
 }
 
 

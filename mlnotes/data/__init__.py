@@ -2,6 +2,7 @@
 
 from mlnotes.data.classic import Split, load_breast_cancer_split, load_digits_split
 from mlnotes.data.detection_scenes import DETECTION_CLASSES, make_detection_scenes, mask_to_box
+from mlnotes.data.faces import FaceSplit, load_faces, make_faces
 from mlnotes.data.scenes import KINDS, Shape, draw_shape, make_scenes
 from mlnotes.data.signals import (
     DIRECTIONS,
@@ -14,6 +15,7 @@ from mlnotes.data.signals import (
 __all__ = [
     "DETECTION_CLASSES",
     "DIRECTIONS",
+    "FaceSplit",
     "KINDS",
     "WAVEFORMS",
     "Shape",
@@ -21,7 +23,9 @@ __all__ = [
     "draw_shape",
     "load_breast_cancer_split",
     "load_digits_split",
+    "load_faces",
     "make_detection_scenes",
+    "make_faces",
     "make_moving_squares",
     "make_scenes",
     "make_waveforms",

@@ -1,0 +1,42 @@
+"""Face verification (chapter 8): learn a distance between faces, not a classifier of them.
+
+Embeddings are rows ``(N, D)``; the encoder is a PyTorch module, the metrics take NumPy arrays.
+
+    f = FaceEmbedder(embedding_dim=64)
+    a, p, n = mine_triplets(f(x), y, strategy="semi_hard")
+    loss = triplet_loss(emb[a], emb[p], emb[n], margin=0.2)
+    scores = verification_metrics(distances, same)      # ROC, AUC, threshold, accuracy
+"""
+
+from mlnotes.faces.distances import REDUCTIONS, pairwise_distances, triplet_loss
+from mlnotes.faces.metrics import (
+    VerificationMetrics,
+    identify,
+    make_pairs,
+    one_shot_accuracy,
+    verification_accuracy,
+    verification_metrics,
+)
+from mlnotes.faces.mining import STRATEGIES, mine_triplets
+from mlnotes.faces.networks import FEATURES, FaceEmbedder, PairClassifier, pair_features
+from mlnotes.faces.training import pk_batches, train_triplets
+
+__all__ = [
+    "FEATURES",
+    "REDUCTIONS",
+    "STRATEGIES",
+    "FaceEmbedder",
+    "PairClassifier",
+    "VerificationMetrics",
+    "identify",
+    "make_pairs",
+    "mine_triplets",
+    "one_shot_accuracy",
+    "pair_features",
+    "pairwise_distances",
+    "pk_batches",
+    "train_triplets",
+    "triplet_loss",
+    "verification_accuracy",
+    "verification_metrics",
+]

@@ -1,0 +1,235 @@
+"""Evaluating a face verifier on people it has never seen (ch. 8).
+
+pairs:          i, j, same = make_pairs(labels)          (half same person, half not)
+verification:   "same" when d(x_i, x_j) <= tau;  ROC, AUC, the best tau
+identification: the nearest of K enrolled people, one photograph each (one-shot)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlnotes.core import as_binary_labels, as_class_labels, as_float_array, check_scalar
+from mlnotes.faces.distances import pairwise_distances
+
+
+def make_pairs(labels, n_pairs: int = 2000, seed: int = 0):
+    """Draw ``n_pairs`` pairs of images, half of one person and half of two different people.
+
+    Same-person pairs are drawn without replacement from all ``i < j`` with equal labels (all of
+    them when there are fewer than ``n_pairs / 2``); different-person pairs uniformly among the
+    pairs with different labels, as many as the same-person ones.
+
+    Args:
+        labels (ndarray[N]): integer identities; at least two, one of them with two images.
+        n_pairs (int): number of pairs wanted, >= 2.
+        seed (int): seed of the draw.
+
+    Returns:
+        tuple: ``i, j (ndarray[P])`` int64 indices and ``same (ndarray[P])`` bool, P <= n_pairs.
+
+    Raises:
+        ValueError: a single identity, or no identity with two images.
+
+    Oracle: the labels of each returned pair agree with ``same``, no pair repeats among the
+    same-person ones (tests/test_faces.py).
+    Reference: Huang et al., "Labeled Faces in the Wild" (2007), the balanced pairs of its
+    verification protocol.
+    """
+    labels = as_class_labels(labels, name="labels")
+    n_pairs = check_scalar(n_pairs, "n_pairs", low=2, integer=True)
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels hold a single identity: different-person pairs need two")
+    rng = np.random.default_rng(seed)
+    i, j = np.nonzero(np.triu(labels[:, None] == labels[None, :], k=1))  # all same pairs
+    if len(i) == 0:
+        raise ValueError("no identity has two images: same-person pairs need two")
+    keep = rng.permutation(len(i))[: n_pairs // 2]
+    i_same, j_same = i[keep], j[keep]
+    i_diff = rng.integers(len(labels), size=4 * len(keep))
+    j_diff = rng.integers(len(labels), size=4 * len(keep))
+    differ = labels[i_diff] != labels[j_diff]  # keep the draws of two different people
+    while differ.sum() < len(keep):  # almost never: only with very few identities
+        more = rng.integers(len(labels), size=(2, 4 * len(keep)))
+        i_diff, j_diff = np.concatenate([i_diff, more[0]]), np.concatenate([j_diff, more[1]])
+        differ = labels[i_diff] != labels[j_diff]
+    i_diff, j_diff = i_diff[differ][: len(keep)], j_diff[differ][: len(keep)]
+    same = np.repeat([True, False], len(keep))
+    return np.concatenate([i_same, i_diff]), np.concatenate([j_same, j_diff]), same
+
+
+@dataclass
+class VerificationMetrics:
+    """ROC of the rule "same when d <= threshold", its AUC, and the most accurate threshold.
+
+    The result of ``verification_metrics``; arrays are NumPy, ``[K]`` for K thresholds.
+
+    Oracle: see ``verification_metrics`` (scikit-learn's ``roc_curve``, a pair count).
+    Reference: Fawcett, "An introduction to ROC analysis" (Pattern Recognition Letters 2006).
+    """
+
+    fpr: np.ndarray  # [K] false positive rate at each threshold
+    tpr: np.ndarray  # [K] true positive rate at each threshold
+    thresholds: np.ndarray  # [K] increasing; the first is -inf (nothing called "same")
+    auc: float
+    best_threshold: float
+    accuracy: float  # at best_threshold
+
+
+def verification_metrics(distances, same) -> VerificationMetrics:
+    """ROC curve, AUC, and the threshold of highest accuracy of a distance as a verifier.
+
+    At threshold tau a pair is called "same" when ``d <= tau``:
+
+        TPR(tau) = #{same, d <= tau} / #same,   FPR(tau) = #{different, d <= tau} / #different
+
+    for every distinct distance tau (and -inf). AUC is the area under (FPR, TPR) by the
+    trapezoidal rule, which equals the probability that a different-person pair is farther
+    apart than a same-person pair, ties counting one half:
+
+        AUC = P(d_diff > d_same) + P(d_diff = d_same) / 2.
+
+    Args:
+        distances (ndarray[P]): d of each pair (any score where smaller means "more alike").
+        same (ndarray[P]): True (1) for a same-person pair; both kinds must occur.
+
+    Returns:
+        VerificationMetrics: ``best_threshold`` is the tau of highest accuracy (the smallest
+        such tau), ``accuracy`` that accuracy on these pairs.
+
+    Raises:
+        ValueError: lengths that differ, only one kind of pair, NaN distances.
+
+    Oracle: ``sklearn.metrics.roc_curve`` and ``roc_auc_score`` on ``-distances``; a double
+    loop that counts the ordered (same, different) pairs (tests/test_faces.py).
+    Reference: Fawcett, "An introduction to ROC analysis" (Pattern Recognition Letters 2006),
+    sections 3 and 7; Schroff et al., "FaceNet" (CVPR 2015), section 4 (VAL/FAR at a threshold).
+    """
+    distances = as_float_array(distances, "distances", ndim=1).astype(np.float64)
+    same = as_binary_labels(np.asarray(same, dtype=np.float64), "same").astype(bool)
+    if len(distances) != len(same):
+        raise ValueError(
+            f"distances and same must have the same length, got {len(distances)} and {len(same)}"
+        )
+    n_same, n_diff = int(same.sum()), int((~same).sum())
+    if n_same == 0 or n_diff == 0:
+        raise ValueError(f"ROC needs both kinds of pairs, got {n_same} same and {n_diff} different")
+    order = np.argsort(distances, kind="stable")  # [P] nearest pairs first
+    d, s = distances[order], same[order]
+    last = np.r_[d[1:] != d[:-1], True]  # [P] the last pair of each distinct distance
+    tp = np.cumsum(s)[last]  # [K-1] same pairs with d <= tau
+    fp = np.cumsum(~s)[last]  # [K-1] different pairs with d <= tau
+    tpr, fpr = np.r_[0, tp / n_same], np.r_[0, fp / n_diff]  # [K]
+    thresholds = np.r_[-np.inf, d[last]]  # [K]
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # trapezoids
+    correct = np.r_[0, tp] + n_diff - np.r_[0, fp]  # [K] same called same + different called not
+    best = int(np.argmax(correct))
+    return VerificationMetrics(
+        fpr, tpr, thresholds, auc, float(thresholds[best]), float(correct[best] / len(d))
+    )
+
+
+def verification_accuracy(distances, same, threshold: float) -> float:
+    """Accuracy of the rule "same when d <= threshold", e.g. with a threshold chosen elsewhere.
+
+        accuracy = mean_i [ (d_i <= threshold) == same_i ]
+
+    Args:
+        distances (ndarray[P]): d of each pair.
+        same (ndarray[P]): True for a same-person pair.
+        threshold (float): tau, e.g. ``verification_metrics(val...).best_threshold``.
+
+    Returns:
+        float: in [0, 1].
+
+    Oracle: a loop over the pairs (tests/test_faces.py).
+    Reference: Huang et al., "Labeled Faces in the Wild" (2007), the accuracy of a verifier at
+    a threshold fixed before the test pairs are seen.
+    """
+    distances = as_float_array(distances, "distances", ndim=1)
+    same = as_binary_labels(np.asarray(same, dtype=np.float64), "same").astype(bool)
+    if len(distances) != len(same):
+        raise ValueError(
+            f"distances and same must have the same length, got {len(distances)} and {len(same)}"
+        )
+    if len(same) == 0:
+        raise ValueError("accuracy needs at least one pair, got 0")
+    return float(np.mean((distances <= float(threshold)) == same))
+
+
+def identify(queries, gallery, gallery_labels) -> np.ndarray:
+    """The label of the nearest gallery embedding of each query (1-nearest neighbour).
+
+        label(q) = gallery_labels[argmin_g ||q - g||^2]
+
+    Args:
+        queries (ndarray[Q, D]): embeddings of the new photographs.
+        gallery (ndarray[G, D]): embeddings of the enrolled photographs, computed once.
+        gallery_labels (ndarray[G]): their identities.
+
+    Returns:
+        ndarray[Q]: int64 predicted identities.
+
+    Oracle: a loop over the gallery for each query (tests/test_faces.py).
+    Reference: Ng, Deep Learning Specialization, course 4 week 4 (face recognition: is the
+    person one of K in the database?); Koch et al., "Siamese neural networks for one-shot image
+    recognition" (ICML deep learning workshop 2015), section 4.
+    """
+    gallery_labels = as_class_labels(gallery_labels, name="gallery_labels")
+    dist = pairwise_distances(
+        as_float_array(queries, "queries", ndim=2), as_float_array(gallery, "gallery", ndim=2)
+    )  # [Q, G]
+    if dist.shape[1] != len(gallery_labels):
+        raise ValueError(
+            f"gallery has {dist.shape[1]} rows but gallery_labels {len(gallery_labels)} labels"
+        )
+    return gallery_labels[dist.argmin(1)]
+
+
+def one_shot_accuracy(embeddings, labels, k: int = 10, trials: int = 200, seed: int = 0):
+    """Accuracy of one-shot identification among ``k`` people enrolled with one photograph each.
+
+    Each trial picks ``k`` identities, enrols one random photograph of each (the gallery) and
+    asks ``identify`` for one other random photograph of one of them; chance is ``1 / k``.
+
+    Args:
+        embeddings (ndarray[N, D]): embeddings of unseen people's photographs.
+        labels (ndarray[N]): their identities; at least ``k`` identities with two photographs.
+        k (int): enrolled people per trial, >= 2.
+        trials (int): number of queries, >= 1.
+        seed (int): seed of the draws.
+
+    Returns:
+        float: the fraction of queries given the right identity.
+
+    Oracle: with embeddings equal to one-hot labels it is 1; with constant embeddings it is
+    ``1 / k`` on average (tests/test_faces.py).
+    Reference: Koch et al., "Siamese neural networks for one-shot image recognition" (2015),
+    section 4.2 (k-way one-shot tasks); Ng, Deep Learning Specialization, course 4 week 4.
+    """
+    embeddings = as_float_array(embeddings, "embeddings", ndim=2)
+    labels = as_class_labels(labels, name="labels")
+    if len(embeddings) != len(labels):
+        raise ValueError(
+            f"embeddings and labels must have the same length, got {len(embeddings)} and "
+            f"{len(labels)}"
+        )
+    k = check_scalar(k, "k", low=2, integer=True)
+    trials = check_scalar(trials, "trials", low=1, integer=True)
+    people, counts = np.unique(labels, return_counts=True)
+    people = people[counts >= 2]
+    if len(people) < k:
+        raise ValueError(f"k={k} needs {k} identities with two photographs, got {len(people)}")
+    rng = np.random.default_rng(seed)
+    correct = 0
+    for _ in range(trials):
+        enrolled = rng.choice(people, size=k, replace=False)  # [k]
+        shots = [rng.choice(np.flatnonzero(labels == p), size=2, replace=False) for p in enrolled]
+        gallery = np.array([s[0] for s in shots])  # [k] one photograph per person
+        asked = int(rng.integers(k))
+        query = shots[asked][1]  # another photograph of one of them
+        guess = identify(embeddings[[query]], embeddings[gallery], labels[gallery])[0]
+        correct += int(guess == enrolled[asked])
+    return correct / trials

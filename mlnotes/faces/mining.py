@@ -1,0 +1,93 @@
+"""Choosing triplets from a batch of embeddings (ch. 8): random, semi-hard or hard negatives.
+
+Every ordered pair ``(a, p)`` of two different images of one person in the batch is an
+anchor-positive pair; the strategy only decides which image of another person becomes the
+negative ``n``:
+
+- ``"random"``: any other person's image, uniformly;
+- ``"semi_hard"``: the closest negative that is still farther than the positive,
+  ``d(a, p) < d(a, n)`` (FaceNet's semi-hard negatives, which lie inside the margin when one
+  exists); when none is farther, the farthest negative (as TensorFlow Addons'
+  ``triplet_semihard_loss``);
+- ``"hard"``: the closest negative, ``argmin_n d(a, n)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlnotes.core import as_class_labels
+from mlnotes.faces.distances import pairwise_distances
+
+STRATEGIES = ("random", "semi_hard", "hard")
+
+
+def mine_triplets(embeddings, labels, strategy: str = "random", seed: int | None = 0):
+    """Index triplets ``(a, p, n)`` of a batch: every anchor-positive pair, one negative each.
+
+        semi_hard: n = argmin { d(a, n) : label n != label a, d(a, n) > d(a, p) }
+        hard:      n = argmin { d(a, n) : label n != label a }
+
+    with ``d`` the squared Euclidean distance between rows of ``embeddings``. Ties go to the
+    lowest index.
+
+    Args:
+        embeddings (Tensor[N, D] | ndarray[N, D]): the batch's embeddings (a tensor is read
+            without its gradient; the loss is computed afterwards on the rows these indices
+            pick).
+        labels (Tensor[N] | ndarray[N]): integer identities; at least two identities, and at
+            least one identity with two images.
+        strategy (str): ``"random"``, ``"semi_hard"`` or ``"hard"``.
+        seed (int | None): seed of the random negatives (``"random"`` only).
+
+    Returns:
+        tuple of three ndarray[T] int64: anchor, positive and negative indices, T the number of
+        ordered anchor-positive pairs, anchors in increasing order.
+
+    Raises:
+        ValueError: unknown strategy, lengths that differ, a single identity, or no identity
+            with two images.
+
+    Oracle: a triple loop over (a, p, n) that checks the labels and searches the hardest and
+    semi-hard negative by brute force (tests/test_faces.py).
+    Reference: Schroff et al., "FaceNet" (CVPR 2015), section 3.2 (triplet selection, equation
+    (4) for semi-hard negatives); Hermans et al., "In defense of the triplet loss for person
+    re-identification" (2017), section 2 (hard mining within a batch).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    emb = _as_numpy(embeddings)
+    labels = as_class_labels(_as_numpy(labels, integer=True), name="labels")
+    if emb.ndim != 2 or len(emb) != len(labels):
+        raise ValueError(
+            f"expected embeddings (N, D) and labels (N,), got {emb.shape} and {labels.shape}"
+        )
+    same = labels[:, None] == labels[None, :]  # [N, N]
+    if same.all():
+        raise ValueError("labels hold a single identity: a triplet needs a negative")
+    anchor, positive = np.nonzero(same & ~np.eye(len(labels), dtype=bool))  # [T] each
+    if len(anchor) == 0:
+        raise ValueError("no identity has two images in the batch: a triplet needs a positive")
+    negatives = ~same[anchor]  # [T, N] which images may be the negative of each pair
+    if strategy == "random":
+        rng = np.random.default_rng(seed)
+        # a uniform choice among each row's negatives: the row's largest random key wins
+        keys = np.where(negatives, rng.random(negatives.shape), -1.0)  # [T, N]
+        return anchor, positive, keys.argmax(1)
+    dist = pairwise_distances(emb, emb)  # [N, N] squared
+    d_an = np.where(negatives, dist[anchor], np.inf)  # [T, N], inf where not a negative
+    if strategy == "hard":
+        return anchor, positive, d_an.argmin(1)
+    d_ap = dist[anchor, positive][:, None]  # [T, 1]
+    beyond = np.where(d_an > d_ap, d_an, np.inf)  # [T, N] negatives farther than the positive
+    has_beyond = np.isfinite(beyond).any(1)  # [T]
+    farthest = np.where(negatives, dist[anchor], -np.inf).argmax(1)  # [T] the fallback
+    return anchor, positive, np.where(has_beyond, beyond.argmin(1), farthest)
+
+
+def _as_numpy(x, integer: bool = False) -> np.ndarray:
+    """A NumPy copy of a tensor (detached, on the CPU) or an array."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    return x if integer else x.astype(np.float64)

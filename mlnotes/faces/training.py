@@ -1,0 +1,141 @@
+"""Training an embedding with the triplet loss on batches of P people x K photographs (ch. 8).
+
+``mlnotes.train.fit`` feeds fixed (input, target) batches to a loss of (outputs, targets). Triplet
+training needs two things it does not do: batches built from whole identities (K photographs of
+each of P people, so that every anchor has positives), and triplets chosen from the batch's
+*current* embeddings between the forward pass and the loss. Hence this small loop of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from mlnotes.core import as_class_labels, check_scalar
+from mlnotes.faces.distances import triplet_loss
+from mlnotes.faces.mining import STRATEGIES, mine_triplets
+from mlnotes.train import tqdm
+
+
+def pk_batches(labels, people: int, shots: int, steps: int, seed: int = 0):
+    """Index batches of ``people`` identities x ``shots`` photographs each, ``steps`` of them.
+
+    Each batch draws ``people`` distinct identities among those with at least ``shots``
+    photographs, then ``shots`` distinct photographs of each, uniformly.
+
+    Args:
+        labels (ndarray[N]): identities.
+        people (int): P >= 2; shots (int): K >= 2; steps (int): number of batches >= 0.
+        seed (int): seed of the draws.
+
+    Yields:
+        ndarray[P * K]: int64 indices into ``labels``, grouped by identity.
+
+    Raises:
+        ValueError: fewer than P identities with K photographs.
+
+    Oracle: every batch holds P labels K times each (tests/test_faces.py).
+    Reference: Hermans et al., "In defense of the triplet loss for person re-identification"
+    (2017), section 2 (PK batches).
+    """
+    labels = as_class_labels(labels, name="labels")
+    people = check_scalar(people, "people", low=2, integer=True)
+    shots = check_scalar(shots, "shots", low=2, integer=True)
+    steps = check_scalar(steps, "steps", low=0, integer=True)
+    ids, counts = np.unique(labels, return_counts=True)
+    ids = ids[counts >= shots]
+    if len(ids) < people:
+        raise ValueError(
+            f"a batch of {people} people x {shots} photographs needs {people} identities with "
+            f"{shots} photographs, got {len(ids)}"
+        )
+    members = {p: np.flatnonzero(labels == p) for p in ids}
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        chosen = rng.choice(ids, size=people, replace=False)
+        yield np.concatenate([rng.choice(members[p], size=shots, replace=False) for p in chosen])
+
+
+def train_triplets(
+    model: torch.nn.Module,
+    x,
+    labels,
+    strategy: str = "semi_hard",
+    steps: int = 300,
+    people: int = 16,
+    shots: int = 4,
+    margin: float = 0.2,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    evaluate: Callable[[torch.nn.Module], float] | None = None,
+    eval_every: int = 50,
+) -> dict[str, list[float]]:
+    """Adam, with a cosine learning-rate decay, on the mean triplet loss of each P x K batch.
+
+    Each step: embed the batch, ``mine_triplets`` with ``strategy`` on the detached
+    embeddings, ``triplet_loss(..., reduction="mean")`` on the rows it picked, one Adam step.
+
+    Args:
+        model (nn.Module): the encoder, images -> embeddings.
+        x (ndarray[N, C, H, W]): training images; labels (ndarray[N]): their identities.
+        strategy (str): ``"random"``, ``"semi_hard"`` or ``"hard"``.
+        steps (int): Adam steps (the budget); people, shots (int): P and K of each batch.
+        margin (float): alpha of the triplet loss; lr (float): Adam's learning rate.
+        seed (int): seed of the batches and of the random negatives.
+        device (torch.device | str): where to compute; progress (bool): a tqdm bar.
+        evaluate (callable | None): ``model -> float`` (e.g. a validation AUC), called in
+            ``eval()`` mode without gradients before the first step, every ``eval_every`` steps
+            and after the last one.
+        eval_every (int): steps between two evaluations, >= 1.
+
+    Returns:
+        dict[str, list[float]]: per step, ``"loss"`` (the mean triplet loss) and ``"active"``
+        (the fraction of mined triplets with a positive loss); with ``evaluate``, also
+        ``"eval_step"`` (steps done) and ``"eval"`` (its values).
+
+    Oracle: the loss falls on separable identities, and two runs with one seed repeat exactly
+    (tests/test_faces.py); the chapter's notebooks measure what it learns.
+    Reference: Schroff et al., "FaceNet" (CVPR 2015), section 3.2; Hermans et al., "In defense
+    of the triplet loss for person re-identification" (2017), section 2.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    images = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    labels = as_class_labels(labels, name="labels")
+    if len(images) != len(labels):
+        raise ValueError(f"x has {len(images)} images but labels {len(labels)} labels")
+    model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    # the learning rate falls from lr to 0 along half a cosine: large steps first, fine ones last
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
+    check_scalar(eval_every, "eval_every", low=1, integer=True)
+    history: dict[str, list[float]] = {"loss": [], "active": []}
+
+    def record(step):
+        if evaluate is not None:
+            model.eval()
+            with torch.no_grad():
+                history.setdefault("eval_step", []).append(step)
+                history.setdefault("eval", []).append(float(evaluate(model)))
+            model.train()
+
+    record(0)
+    batches = pk_batches(labels, people, shots, steps, seed)
+    for step, index in enumerate(tqdm(batches, total=steps, disable=not progress)):
+        emb = model(images[index].to(device))  # [P K, D]
+        a, p, n = mine_triplets(emb, labels[index], strategy, seed=seed * 100_003 + step)
+        losses = triplet_loss(emb[a], emb[p], emb[n], margin, reduction="none")  # [T]
+        loss = losses.mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        history["loss"].append(loss.item())
+        history["active"].append((losses > 0).float().mean().item())
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            record(step + 1)
+    return history
