@@ -34,8 +34,8 @@ def browser_available() -> bool:
     )
 
 
-def toc_pages() -> list[str]:
-    """The HTML paths of the table of contents' files, the landing page first."""
+def toc_files() -> list[str]:
+    """The files of the table of contents (paths without suffix), the landing page first."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
 
@@ -49,7 +49,12 @@ def toc_pages() -> list[str]:
                 walk(item)
 
     walk(toc)
-    return [f"{Path(f).with_suffix('')}.html" for f in files]
+    return files
+
+
+def toc_pages() -> list[str]:
+    """The HTML paths of the table of contents' files, the landing page first."""
+    return [f"{Path(f).with_suffix('')}.html" for f in toc_files()]
 
 
 def serve(folder: Path) -> http.server.ThreadingHTTPServer:

@@ -13,6 +13,7 @@ import nbformat
 import papermill
 import pytest
 import yaml
+from html_check import toc_files
 
 from mlnotes.runner import find_notebooks, glued_values, notebook_parameters
 
@@ -28,24 +29,6 @@ def read(path):
 
 def code_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
-
-
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return [toc["root"], *files]
 
 
 def test_there_are_notebooks():
