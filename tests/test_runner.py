@@ -195,6 +195,15 @@ def test_ctrl_c_keeps_finished_outputs_and_reports_the_rest(tiny_book, tmp_path,
     assert (out / CONV / "conv1d-signals.ipynb").is_file()
 
 
+def test_the_status_page_covers_every_notebook_the_runner_runs():
+    """book/status.md is written by `mlnotes run --status-page`: rerun it when notebooks change."""
+    page = (BOOK / "status.md").read_text()
+    for path in runner.find_notebooks(BOOK):
+        row = f"| {{doc}}`{path.parent.name}/{path.stem}` |"
+        assert row in page, f"book/status.md has no row for {path}: rerun `mlnotes run`"
+    assert "| torch |" in page and "mlnotes run --preset" in page
+
+
 def test_bad_command_lines_stop_before_running(tmp_path, capsys):
     for argv in (["run", "--book", str(tmp_path / "none")], ["run", "11"], ["run", "-p", "x", "1"]):
         with pytest.raises(SystemExit) as exit_info:
