@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
 
 from mlnotes.core import check_images, check_scalar
 from mlnotes.style.costs import _check_layer_weights, content_cost, style_cost, total_cost
 from mlnotes.style.features import VGGFeatures
+from mlnotes.train import tqdm  # tqdm.auto without its ipywidgets warning
 
 # Gatys et al. (2016), Section 3: content at conv4_2, style at conv1_1 ... conv5_1.
 CONTENT_LAYER = "conv4_2"
