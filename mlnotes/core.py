@@ -232,6 +232,17 @@ def require_examples(n: int) -> None:
         raise ValueError("the mean loss needs at least one example, got 0")
 
 
+def check_float_tensor(x, name: str) -> None:
+    """Raise TypeError unless ``x`` is a floating-point ``torch.Tensor`` (the message names it)."""
+    import torch
+
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        detail = f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else ""
+        raise TypeError(
+            f"{name} must be a floating-point torch.Tensor, got {type(x).__name__}{detail}"
+        )
+
+
 def check_same_length(**arrays: np.ndarray) -> None:
     """Raise ValueError unless every array has the same first dimension (examples)."""
     lengths = {name: len(a) for name, a in arrays.items()}

@@ -65,14 +65,15 @@ def rows(results: list[Result]) -> list[list[str]]:
 HEADER = ["notebook", "status", "time (s)", "parameters", "headline"]
 
 
-def markdown_table(results: list[Result], code: bool = False) -> str:
-    """The rows as a Markdown table; ``code`` puts parameters and numbers in backticks."""
+def markdown_table(results: list[Result], page: bool = False) -> str:
+    """The rows as a Markdown table. For the book (``page``) each notebook links to its page
+    and the parameters and numbers are set as code."""
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    for row in rows(results):
-        if code:
-            row = row[:3] + [
-                f"`{cell}`" if cell not in ("—", "defaults") else cell for cell in row[3:]
-            ]
+    for r, row in zip(results, rows(results), strict=True):
+        if page:
+            link = f"{{doc}}`{r.job.chapter}/{r.job.notebook.stem}`"
+            code = [f"`{cell}`" if cell not in ("—", "defaults") else cell for cell in row[3:]]
+            row = [link, *row[1:3], *code]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
     return "\n".join(lines)
 
@@ -119,13 +120,6 @@ def write_report(results: list[Result], folder: Path, preset: str, command: str,
 
 def write_status_page(results: list[Result], path: Path, preset: str, command: str, env: dict):
     """Write the book's status page (MyST Markdown) from a run's results."""
-    links = []
-    for r in results:
-        links.append(f"{{doc}}`{r.job.chapter}/{r.job.notebook.stem}`")
-    table = markdown_table(results, code=True).splitlines()
-    for i, link in enumerate(links):  # the notebook column becomes a link to its page
-        cells = table[i + 2].split(" | ")
-        table[i + 2] = " | ".join([f"| {link}", *cells[1:]])
     versions = "\n".join(f"| {k} | {v} |" for k, v in env["versions"].items())
     Path(path).write_text(
         f"""# Status of the notebooks
@@ -140,7 +134,7 @@ Written by `mlnotes run` from its last run (preset `{preset}`): every notebook w
 Run on {env["date"]}, {env["device"]}. Times are wall-clock seconds of the whole notebook,
 kernel start included; the headline numbers are values the notebook records with `glue`.
 
-{chr(10).join(table)}
+{markdown_table(results, page=True)}
 
 ## Versions
 

@@ -93,6 +93,18 @@ def find_notebooks(book: Path) -> list[Path]:
     return [p for p in paths if parameters_cell(nbformat.read(p, as_version=4)) is not None]
 
 
+GPU_CHAPTERS = ("03-", "06-", "07-", "08-", "09-")  # DESIGN.md's chapter table
+
+
+def gpu_notebooks(book: Path) -> list[Path]:
+    """The notebooks of the GPU chapters that train on a ``device``: the ones ``full`` sizes."""
+    return [
+        p
+        for p in find_notebooks(book)
+        if p.parent.name.startswith(GPU_CHAPTERS) and "device" in notebook_parameters(p)
+    ]
+
+
 def select_notebooks(book: Path, chapters: list[str]) -> list[Path]:
     """The notebooks that ``chapters`` name, in book order; all of them when it is empty.
 
@@ -106,9 +118,9 @@ def select_notebooks(book: Path, chapters: list[str]) -> list[Path]:
     for spec in chapters:
         path = Path(spec)
         if path.suffix == ".ipynb":
-            if path.resolve() not in {p.resolve() for p in available}:
-                raise ValueError(f"{spec}: not a notebook of {book} with a parameters cell")
             matches = [p for p in available if p.resolve() == path.resolve()]
+            if not matches:
+                raise ValueError(f"{spec}: not a notebook of {book} with a parameters cell")
         else:
             prefix = f"{int(spec):02d}-" if spec.isdigit() else path.name
             matches = [p for p in available if p.parent.name.startswith(prefix)]

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from html_check import toc_files
 
-from mlnotes.runner import find_notebooks, glued_values, notebook_parameters
+from mlnotes.runner import find_notebooks, glued_values, gpu_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts)
@@ -97,12 +97,7 @@ def test_notebooks_with_parameters_name_headline_numbers_they_record(path):
     assert not missing, f"headline names {missing} are not glued numbers of the notebook"
 
 
-GPU_CHAPTERS = ("03-", "06-", "07-", "08-", "09-")  # DESIGN.md's chapter table
-GPU_NOTEBOOKS = [  # the notebooks of the GPU chapters that train on a device
-    p
-    for p in WITH_PARAMETERS
-    if p.parent.name.startswith(GPU_CHAPTERS) and "device" in notebook_parameters(p)
-]
+GPU_NOTEBOOKS = gpu_notebooks(ROOT / "book")
 
 
 @pytest.mark.parametrize("path", GPU_NOTEBOOKS, ids=[p.name for p in GPU_NOTEBOOKS])

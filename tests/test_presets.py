@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlnotes.runner import find_notebooks, load_presets, plan
+from mlnotes.runner import find_notebooks, gpu_notebooks, load_presets, plan
 from mlnotes.runner import notebook_parameters as defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = yaml.safe_load((ROOT / "book" / "presets.yml").read_text())
-GPU_CHAPTERS = ("03-", "06-", "07-", "08-", "09-")  # DESIGN.md's chapter table
 
 
 def test_presets_are_ci_tiny_and_full_and_ci_is_the_defaults():
@@ -46,12 +45,7 @@ def test_preset_entries_override_existing_parameters_with_the_same_types(preset,
 
 
 def test_every_gpu_chapter_notebook_with_a_device_has_a_full_preset():
-    notebooks = sorted((ROOT / "book").glob("*/*.ipynb"))
-    gpu = [
-        p.relative_to(ROOT).as_posix()
-        for p in notebooks
-        if p.parent.name.startswith(GPU_CHAPTERS) and "device" in defaults(p)
-    ]
+    gpu = [p.relative_to(ROOT).as_posix() for p in gpu_notebooks(ROOT / "book")]
     missing = [p for p in gpu if p not in (PRESETS["full"] or {})]
     assert not missing, f"no full preset for {missing}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from mlnotes.core import check_scalar
+from mlnotes.core import check_float_tensor, check_scalar
 from mlnotes.detection.windows import _pair
 
 
@@ -50,9 +50,8 @@ def roi_pool(features, boxes, output_size, spatial_scale: float = 1.0):
     import torch
     import torch.nn.functional as F
 
-    for name, x in (("features", features), ("boxes", boxes)):
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point torch.Tensor, got {type(x).__name__}")
+    check_float_tensor(features, "features")
+    check_float_tensor(boxes, "boxes")
     if features.ndim != 4:
         raise ValueError(f"features must have shape (N, C, H, W), got {tuple(features.shape)}")
     n, _, height, width = features.shape

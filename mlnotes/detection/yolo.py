@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from mlnotes.core import as_class_labels, as_float_array, check_scalar
+from mlnotes.core import as_class_labels, as_float_array, check_float_tensor, check_scalar
 from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy
 
 
@@ -320,14 +320,8 @@ def yolo_loss(
     Redmon & Farhadi, "YOLO9000" (CVPR 2017) and "YOLOv3" (2018), section 2.1;
     Ng, Deep Learning Specialization, course 4 week 3 ("Classification with localization").
     """
-    import torch
-
-    for name, x in (("output", output), ("target", target)):
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-            raise TypeError(
-                f"{name} must be a floating-point torch.Tensor, got {type(x).__name__}"
-                + (f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else "")
-            )
+    check_float_tensor(output, "output")
+    check_float_tensor(target, "target")
     if output.ndim != 5 or output.shape[-1] < 6 or output.shape != target.shape:
         raise ValueError(
             "output and target must have the same shape (N, S, S, B, 5 + C) with C >= 1, got "
