@@ -6,6 +6,7 @@ repository named in _config.yml), has a kernelspec for papermill, and declares i
 one tagged cell when it has any.
 """
 
+import ast
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import papermill
 import pytest
 import yaml
 from html_check import toc_files
+from IPython.core.inputtransformer2 import TransformerManager
 
 from mlnotes.runner import find_notebooks, glued_values, gpu_notebooks
 
@@ -131,34 +133,75 @@ def test_ignored_outputs_are_only_logs_and_timings(path):
             assert "assert" not in cell.source, f"{path.name}: a check hidden from nbval"
 
 
-@pytest.mark.slow
-def test_papermill_overrides_the_parameters_cell(tmp_path):
-    source = ROOT / "book" / "01-logistic-regression" / "breast-cancer.ipynb"
-    out = tmp_path / "out.ipynb"
-    papermill.execute_notebook(
-        source, out, parameters={"epochs": 50, "lr": 0.1}, cwd=tmp_path, progress_bar=False
-    )
-    nb = read(out)
-    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and "epochs = 50" in injected[0].source
-    text = "".join(o.get("text", "") for c in code_cells(nb) for o in c.outputs)
-    assert "LogisticRegression(lr=0.1, epochs=50, l2=1.0)" in text
-
-
-# Every notebook runs on its own, in an empty folder (nothing it needs is left by another
-# notebook), and the training notebooks take their `tiny` preset: each runs under papermill in
-# seconds, which proves its parameters cell really drives it (`full` uses the same mechanism).
+# nbval runs every notebook once. What a papermill run adds is checked here far more cheaply:
+# one notebook really runs under papermill, alone in an empty folder, with a preset and an
+# override injected; for every notebook, statically, its parameters drive it (no cell below the
+# parameters cell assigns them again) and it touches no file by path (so it needs nothing that
+# another notebook or this repository's folders would leave beside it).
 TINY = yaml.safe_load((ROOT / "book" / "presets.yml").read_text())["tiny"]
 
 
 @pytest.mark.slow
+def test_a_notebook_runs_alone_in_an_empty_folder_with_its_tiny_preset_and_an_override(tmp_path):
+    source = ROOT / "book" / "01-logistic-regression" / "breast-cancer.ipynb"
+    parameters = {**TINY[source.relative_to(ROOT).as_posix()], "lr": 0.1}
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(source, out, parameters=parameters, cwd=tmp_path, progress_bar=False)
+    nb = read(out)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert all(f"{name} = {value!r}" in injected[0].source for name, value in parameters.items())
+    text = "".join(o.get("text", "") for c in code_cells(nb) for o in c.outputs)
+    assert f"LogisticRegression(lr=0.1, epochs={parameters['epochs']}," in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ipynb"]  # it wrote nothing else
+
+
+def python_source(cell) -> str:
+    """A code cell as plain Python (IPython's `%pip` and `!` lines turned into calls)."""
+    return TransformerManager().transform_cell(cell.source)
+
+
+def assigned_names(tree) -> set:
+    """Every name a piece of code binds: assignments, loops, with-as, imports, defs."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    "path", WITH_PARAMETERS, ids=[str(p.relative_to(ROOT)) for p in WITH_PARAMETERS]
+)
+def test_no_cell_below_the_parameters_cell_assigns_a_parameter_again(path):
+    # papermill injects the overrides right after the parameters cell: a later assignment of
+    # the same name would silently undo an override
+    cells = code_cells(read(path))
+    position = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    parameters = assigned_names(ast.parse(cells[position].source))
+    for cell in cells[position + 1 :]:
+        again = parameters & assigned_names(ast.parse(python_source(cell)))
+        assert not again, f"{path.name}: {sorted(again)} assigned again in:\n{cell.source}"
+
+
+FILE_CALLS = {"open", "savefig", "save", "load", "loadtxt", "savetxt", "imread", "imsave",
+              "read_csv", "to_csv", "Path", "write_text", "read_text"}  # fmt: skip
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_every_notebook_runs_on_its_own_in_a_fresh_folder(tmp_path, path):
-    parameters = TINY.get(path.relative_to(ROOT).as_posix(), {})
-    out = tmp_path / "run" / path.name
-    out.parent.mkdir()
-    papermill.execute_notebook(path, out, parameters=parameters, cwd=out.parent, progress_bar=False)
-    injected = [c for c in read(out).cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == (1 if parameters else 0)
-    for name, value in parameters.items():
-        assert f"{name} = {value!r}" in injected[0].source
+def test_notebook_reads_and_writes_no_file_by_path(path):
+    # data come from mlnotes (generated, or shipped by scikit-learn/scikit-image), figures are
+    # shown inline: a notebook runs the same in any folder, alone, on Colab
+    for cell in code_cells(read(path))[1:]:  # the install cell is the same everywhere
+        calls = {
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            for node in ast.walk(ast.parse(python_source(cell)))
+            if isinstance(node, ast.Call)
+        }
+        assert not calls & FILE_CALLS, (
+            f"{path.name}: {sorted(calls & FILE_CALLS)} in:\n{cell.source}"
+        )
