@@ -9,7 +9,8 @@ with a comment line (a relative tolerance ends in %):
     # NBVAL_TOLERANCE 5%
 
 In such a cell every output text is split into its numbers and the words between them. The words
-must be the same and every number must lie within the tolerance of its stored value; then the
+must be the same (runs of spaces count as one: columns pad numbers) and every number must lie
+within the tolerance of its stored value; then the
 stored text stands in for the new one and nbval's strict comparison of everything else goes on. A
 number outside the tolerance is named in the failure, with its stored value and the tolerance.
 """
@@ -49,6 +50,12 @@ def declared_tolerance(source: str) -> Tolerance | None:
     return Tolerance(float(amount) / 100, relative=True) if percent else Tolerance(float(amount))
 
 
+def words(text: str) -> list[str]:
+    """The text between the numbers, runs of spaces counted as one: a table's columns pad a
+    number to a fixed width, so 9.0 and 10.3 change the spaces before them."""
+    return [re.sub(r"[ \t]+", " ", part) for part in NUMBER.split(text)]
+
+
 def reconcile(new: str, stored: str, tolerance: Tolerance, sanitize=str) -> tuple[str, list[str]]:
     """`stored` if `new` has the same words and its numbers lie within tolerance, else `new`.
 
@@ -57,7 +64,7 @@ def reconcile(new: str, stored: str, tolerance: Tolerance, sanitize=str) -> tupl
     the change).
     """
     a, b = sanitize(new), sanitize(stored)
-    if NUMBER.split(a) != NUMBER.split(b):
+    if words(a) != words(b):
         return new, []
     pairs = zip(NUMBER.findall(a), NUMBER.findall(b), strict=True)
     outside = [

@@ -41,6 +41,13 @@ def test_numbers_within_an_absolute_tolerance_take_the_stored_text():
     assert reconcile("AUC 0.912", "AUC 0.932", Tolerance(0.02))[1] == []
 
 
+def test_a_table_whose_numbers_change_width_is_still_compared_number_by_number():
+    stored = "   8     9.0     4.3\n  32    50.5    11.3\n"
+    new = "   8     8.7     4.1\n  32    55.1     5.9\n"  # 11.3 -> 5.9: one space more
+    assert reconcile(new, stored, Tolerance(8)) == (stored, [])
+    assert reconcile(new, stored, Tolerance(5))[1] == ["5.9 where 11.3 is stored (tolerance ±5)"]
+
+
 def test_a_relative_tolerance_scales_with_the_stored_value():
     assert reconcile("loss 104", "loss 100", Tolerance(0.05, relative=True))[1] == []
     assert reconcile("loss 0.0106", "loss 0.0100", Tolerance(0.05, relative=True))[1] != []
