@@ -8,6 +8,7 @@ arrays or torch tensors; each function answers in the kind it was given.
 """
 
 from mlnotes.detection.boxes import batched_nms, box_area, box_convert, box_iou, nms
+from mlnotes.detection.detector import TinyYolo, anchor_shapes, candidate_boxes, detect
 from mlnotes.detection.draw import plot_boxes
 from mlnotes.detection.metrics import (
     COCO_IOU_THRESHOLDS,
@@ -31,13 +32,17 @@ __all__ = [
     "COCO_IOU_THRESHOLDS",
     "MeanAveragePrecision",
     "PrecisionRecall",
+    "TinyYolo",
+    "anchor_shapes",
     "assign_anchors",
     "average_precision",
     "batched_nms",
     "box_area",
     "box_convert",
     "box_iou",
+    "candidate_boxes",
     "crop_windows",
+    "detect",
     "fc_to_conv",
     "filter_boxes",
     "mean_average_precision",
