@@ -125,6 +125,16 @@ def test_stored_outputs_name_no_path_of_the_machine_that_ran_them(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_glued_numbers_are_plain_python_literals(path):
+    # a glued np.float64 is stored as "np.float64(0.6)": the page's {glue:text}`name:.1f` cannot
+    # format it and `mlnotes run` cannot report it; glue round(float(x), 3) instead
+    for cell in code_cells(read(path)):
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("application/papermill.record/text/plain", "")
+            assert not re.match(r"np\.\w+\(", text), f"{path.name}: glued {text}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_ignored_outputs_are_only_logs_and_timings(path):
     # NBVAL_IGNORE_OUTPUT hides a cell from the strict comparison: allowed for timings, training
     # logs and progress bars only, so such a cell must not also hold an assert.
