@@ -27,6 +27,9 @@ def anchor_shapes(sides, num_anchors: int, iterations: int = 20) -> np.ndarray:
 
     Returns:
         ndarray[B, 2]: the anchors' ``(w, h)``, float64.
+
+    Reference: YOLO9000, section 2 ("Dimension Clusters"), with medians for means.
+    Oracle: hand-computed clusters; a fixed point of assign_anchors then median (tests).
     """
     sides = np.asarray(sides, dtype=np.float64)
     check_scalar(num_anchors, "num_anchors", low=1, integer=True)
@@ -49,7 +52,7 @@ def anchor_shapes(sides, num_anchors: int, iterations: int = 20) -> np.ndarray:
     return anchors
 
 
-def conv_block(c_in: int, c_out: int) -> nn.Sequential:
+def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
     """3×3 convolution (same padding), batch norm, ReLU."""
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()
@@ -74,6 +77,10 @@ class TinyYolo(nn.Module):
         grid_size (int): S.
         image_size (int): H, the side of the images, 8 S.
         width (int): channels of the first convolution (the later ones have 2 and 4 times as many).
+
+    Reference: YOLO9000, section 2 (direct location prediction: σ for the offsets, anchor · exp
+    for the sizes).
+    Oracle: output ranges and shapes (tests); the chapter-7 notebooks' mAP.
     """
 
     def __init__(self, anchors, num_classes: int, grid_size: int, image_size: int, width: int):
@@ -93,12 +100,12 @@ class TinyYolo(nn.Module):
         self.body = nn.Sequential(
             nn.Conv2d(1, w, 3, stride=2, padding=1),  # H -> H / 2
             nn.ReLU(),
-            conv_block(w, 2 * w),
+            _conv_block(w, 2 * w),
             nn.MaxPool2d(2),  # -> H / 4
-            conv_block(2 * w, 4 * w),
+            _conv_block(2 * w, 4 * w),
             nn.MaxPool2d(2),  # -> H / 8 = S
-            conv_block(4 * w, 4 * w),
-            conv_block(4 * w, 4 * w),
+            _conv_block(4 * w, 4 * w),
+            _conv_block(4 * w, 4 * w),
             nn.Conv2d(4 * w, self.B * (5 + num_classes), 1),  # one prediction per cell
         )
         cell = image_size / grid_size
@@ -127,6 +134,9 @@ def candidate_boxes(volume, anchors, image_size: int):
 
     Returns:
         (ndarray[S·S·B, 4], ndarray[S·S·B, C]): boxes ``(x1, y1, x2, y2)`` in pixels, scores.
+
+    Reference: Ng, Deep Learning Specialization, course 4 week 3 (class scores p_c · c_j).
+    Oracle: yolo_decode of every slot and the product written out (tests).
     """
     every = np.array(volume, copy=True)
     every[..., 0], every[..., 5:] = 1, 1  # score 1 for every slot: decode them all
@@ -140,6 +150,9 @@ def detect(volume, anchors, image_size: int, threshold: float, iou_threshold: fl
 
     Returns:
         (ndarray[K, 4], ndarray[K], ndarray[K]): the kept boxes, their scores and class labels.
+
+    Reference: Ng, Deep Learning Specialization, course 4 week 3 ("Putting it together: YOLO").
+    Oracle: filter_boxes then batched_nms called one by one; an encoded target's boxes (tests).
     """
     boxes, scores, labels = filter_boxes(
         *candidate_boxes(volume, anchors, image_size), threshold=threshold
