@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import html_check
+import nbformat
 import pytest
 import yaml
 
@@ -134,3 +135,22 @@ def test_every_glossary_entry_gives_the_chinese_term_then_a_definition():
         assert chinese, f"{terms}: expected '**中文** · definition', got {definition!r}"
         assert re.search(r"[\u4e00-\u9fff]", chinese.group(1)), f"{terms}: no Chinese term"
         assert len(chinese.group(2).split()) >= 5, f"{terms}: definition too short"
+
+
+MARKDOWN_CELLS = [
+    (notebook, cell.source)
+    for notebook in sorted((ROOT / "book").rglob("*.ipynb"))
+    for cell in nbformat.read(notebook, as_version=4).cells
+    if cell.cell_type == "markdown"
+]
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [(p.name, p.read_bytes().decode()) for p in PAGES]
+    + [(n.name, source) for n, source in MARKDOWN_CELLS],
+)
+def test_no_control_characters_in_prose(name, text):
+    # "\text" or "\frac" written in a non-raw Python string become a TAB or a form feed
+    found = sorted({repr(c) for c in text if ord(c) < 32 and c != "\n"})
+    assert not found, f"{name}: control characters {found}"
