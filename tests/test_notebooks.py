@@ -17,7 +17,14 @@ import yaml
 from html_check import toc_files
 from IPython.core.inputtransformer2 import TransformerManager
 
-from mlnotes.runner import find_notebooks, glued_values, gpu_notebooks
+from mlnotes.runner import (
+    GLUE_MIME,
+    find_notebooks,
+    glued_values,
+    gpu_notebooks,
+    notebook_parameters,
+    parameters_cell,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts)
@@ -130,7 +137,7 @@ def test_glued_numbers_are_plain_python_literals(path):
     # format it and `mlnotes run` cannot report it; glue round(float(x), 3) instead
     for cell in code_cells(read(path)):
         for output in cell.get("outputs", []):
-            text = output.get("data", {}).get("application/papermill.record/text/plain", "")
+            text = output.get("data", {}).get(GLUE_MIME, "")
             assert not re.match(r"np\.\w+\(", text), f"{path.name}: glued {text}"
 
 
@@ -190,9 +197,10 @@ def assigned_names(tree) -> set:
 def test_no_cell_below_the_parameters_cell_assigns_a_parameter_again(path):
     # papermill injects the overrides right after the parameters cell: a later assignment of
     # the same name would silently undo an override
-    cells = code_cells(read(path))
-    position = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
-    parameters = assigned_names(ast.parse(cells[position].source))
+    nb = read(path)
+    cells = code_cells(nb)
+    position = cells.index(parameters_cell(nb))
+    parameters = set(notebook_parameters(path))
     for cell in cells[position + 1 :]:
         again = parameters & assigned_names(ast.parse(python_source(cell)))
         assert not again, f"{path.name}: {sorted(again)} assigned again in:\n{cell.source}"
