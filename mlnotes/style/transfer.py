@@ -74,7 +74,9 @@ def style_transfer(
         extractor (VGGFeatures): must provide ``content_layer`` and every style layer.
         content (Tensor[1, 3, H, W] | None), style (Tensor[1, 3, H, W] | None): images in [0, 1]
             of the same size (at least one of them).
-        content_layer (str): layer of the content cost.
+        content_layer (str): layer of the content cost. The default, Gatys et al.'s ``conv4_2``,
+            suits ImageNet weights; a random network keeps too little of the image there, so
+            with ``"vgg19-random"`` take a shallower layer such as ``conv2_2``.
         style_weights (dict[str, float] | None): lambda_l per layer, default 1/5 for each of
             :data:`STYLE_LAYERS`.
         alpha (float), beta (float): weights of the two costs (:func:`total_cost`).
