@@ -320,3 +320,47 @@ def test_plot_architecture_draws_one_box_per_layer_and_the_input():
     assert len(ax.patches) == 1 + 2 + 2 + 3  # input, 2 convs, 2 poolings, 3 fully connected
     labels = [t.get_text() for t in ax.texts]
     assert "6×28×28" in labels and "16×5×5" in labels and "120" in labels
+
+
+def test_plot_residual_block_reads_the_shortcut_and_shapes_from_the_block():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlnotes.models import BasicBlock
+    from mlnotes.models.draw import plot_residual_block
+
+    identity = plot_residual_block(BasicBlock(64, 64), (64, 56, 56))
+    texts = [t.get_text() for t in identity.texts]
+    assert "3×3 conv, 64" in texts and "identity\n(no parameters)" in texts and "+" in texts
+    projection = plot_residual_block(BasicBlock(64, 128, stride=2), (64, 56, 56))
+    texts = [t.get_text() for t in projection.texts]
+    assert "1×1 conv, 128\nstride 2" in texts and "$a^{[l+2]}$  128×28×28" in texts
+    plain = plot_residual_block(BasicBlock(8, 8, shortcut=False), (8, 6, 6))
+    assert not any("identity" in t.get_text() for t in plain.texts)
+    with pytest.raises(ValueError, match="C = 64"):
+        plot_residual_block(BasicBlock(64, 64), (3, 56, 56))
+    with pytest.raises(TypeError, match="BasicBlock"):
+        plot_residual_block(nn.Conv2d(1, 1, 3), (1, 8, 8))
+    plt.close("all")
+
+
+def test_plot_inception_module_labels_the_branches_of_inception_3a():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlnotes.models import INCEPTION_CONFIGS, Inception
+    from mlnotes.models.draw import plot_inception_module
+
+    module = Inception(*INCEPTION_CONFIGS["inception3a"], large_kernel=5)
+    texts = [t.get_text() for t in plot_inception_module(module, (192, 28, 28)).texts]
+    for label in ["1×1 conv, 64", "1×1 conv, 96", "3×3 conv, 128", "5×5 conv, 32", "96×28×28"]:
+        assert label in texts
+    assert "concatenate along the channels: 64 + 128 + 32 + 32 = 256" in texts
+    assert "output  256×28×28" in texts
+    with pytest.raises(ValueError, match="C = 192"):
+        plot_inception_module(module, (256, 28, 28))
+    plt.close("all")

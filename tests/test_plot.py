@@ -64,3 +64,16 @@ def test_confusion_matrix_counts_by_hand():
     assert sorted(t.get_text() for t in ax.texts) == ["1", "1", "2"]
     with pytest.raises(ValueError, match="same length"):
         plot_confusion_matrix(np.array([0, 1]), np.array([0]))
+
+
+def test_plot_conv3d_puts_one_output_cell_per_filter_position():
+    from mlnotes.conv.draw import plot_conv3d
+
+    ax_in, ax_out = plot_conv3d((6, 7, 8), 3, positions=[(0, 0, 0), (3, 4, 5)])
+    assert ax_in.get_title() == "input 6×7×8, filter 3×3×3"
+    assert ax_out.get_title() == "output 4×5×6"
+    # the volume's outline, then one collection per voxel with a visible face: two filter cubes
+    # of 27 voxels less their hidden centres, and two output cells
+    assert len(ax_in.collections) == 1 + 2 * 26 and len(ax_out.collections) == 1 + 2
+    with pytest.raises(ValueError, match="does not fit"):
+        plot_conv3d((6, 7, 8), 3, positions=[(4, 0, 0)])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
+from torch import nn
 
 from mlnotes.models.summary import Summary
 
@@ -70,3 +71,234 @@ def _label(row) -> str:
     return {"conv": "conv", "pool": "max pool" if "Max" in row.kind else "avg pool", "fc": "fc"}[
         _role(row.kind)
     ]
+
+
+def _box(ax, x, y, text, color, width=2.6, height=0.62, fontsize=8):
+    """A rounded box centred on (x, y) with ``text`` in it; returns its patch."""
+    patch = FancyBboxPatch(
+        (x - width / 2, y - height / 2),
+        width,
+        height,
+        boxstyle="round,pad=0.02,rounding_size=0.12",
+        facecolor=color,
+        edgecolor="0.25",
+        lw=0.8,
+        zorder=2,
+    )
+    ax.add_patch(patch)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=3)
+    return patch
+
+
+def _arrow(ax, start, end, label=None, label_side="right"):
+    """An arrow from ``start`` to ``end``, with an optional label beside its middle."""
+    ax.add_patch(
+        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, lw=0.9, color="0.2")
+    )
+    if label:
+        offset = 0.12 if label_side == "right" else -0.12
+        ax.text(
+            (start[0] + end[0]) / 2 + offset,
+            (start[1] + end[1]) / 2,
+            label,
+            ha="left" if label_side == "right" else "right",
+            va="center",
+            fontsize=7,
+            color="0.3",
+        )
+
+
+def _shape(channels: int, height: int, width: int) -> str:
+    return f"{channels}×{height}×{width}"
+
+
+BLOCK_COLORS = {
+    "conv": "#9ecae1",  # light blue: k×k convolutions
+    "1x1": "#a1d99b",  # light green: 1×1 convolutions (bottlenecks, projections)
+    "bn": "#fdd0a2",  # light orange: batch norm
+    "relu": "#dadaeb",  # light purple: ReLU
+    "pool": "#fdae6b",  # orange: pooling
+    "data": "0.9",  # grey: the block's input and output
+}
+
+
+def plot_residual_block(
+    block: nn.Module, input_size: tuple[int, int, int], ax=None, title: str | None = None
+):
+    """Draw a ``BasicBlock`` as a diagram: its two convolutions, batch norms and ReLUs on the
+    main path, its shortcut (identity, or the projection 1×1 convolution and batch norm) on the
+    right, and the addition before the last ReLU; arrows carry the shapes ``C×H×W``.
+
+    The numbers (channels, stride, shapes) are read from ``block``'s layers, so the drawing is
+    of the module itself. A plain block (``shortcut=False``) is drawn without the shortcut.
+
+    Args:
+        block (BasicBlock): from :class:`mlnotes.models.BasicBlock`.
+        input_size (tuple): ``(C, H, W)`` of the block's input, ``C == block.conv1.in_channels``.
+        ax (matplotlib Axes | None): where to draw; a new tall figure when ``None``.
+        title (str | None): the axes' title.
+
+    Returns:
+        matplotlib Axes
+    """
+    from mlnotes.models.resnet import BasicBlock
+
+    if not isinstance(block, BasicBlock):
+        raise TypeError(f"block must be a BasicBlock, got {type(block).__name__}")
+    if len(input_size) != 3 or input_size[0] != block.conv1.in_channels:
+        raise ValueError(
+            f"input_size must be (C, H, W) with C = {block.conv1.in_channels}, got {input_size}"
+        )
+    channels, height, width = input_size
+    stride = block.conv1.stride[0]
+    out_channels = block.conv2.out_channels
+    out_h, out_w = (height - 1) // stride + 1, (width - 1) // stride + 1
+    shape_in, shape_out = _shape(channels, height, width), _shape(out_channels, out_h, out_w)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 6.4))
+    x, c = 2.0, BLOCK_COLORS
+    stride_text = f", stride {stride}" if stride != 1 else ""
+    steps = [
+        (10.0, f"3×3 conv, {out_channels}{stride_text}", c["conv"]),
+        (9.0, "batch norm", c["bn"]),
+        (8.0, "ReLU", c["relu"]),
+        (7.0, f"3×3 conv, {out_channels}", c["conv"]),
+        (6.0, "batch norm", c["bn"]),
+    ]
+    _box(ax, x, 11.2, f"$a^{{[l]}}$  {shape_in}", c["data"])
+    previous = 11.2
+    for i, (y, text, color) in enumerate(steps):
+        _box(ax, x, y, text, color)
+        label = shape_out if i in (0, 3) else None  # the shape each convolution produces
+        _arrow(ax, (x, previous - 0.31), (x, y + 0.31), label=None)
+        if label:
+            ax.text(x - 1.4, y - 0.5, label, ha="right", va="center", fontsize=7, color="0.3")
+        previous = y
+    plus_y = 4.7
+    ax.add_patch(Circle((x, plus_y), 0.28, facecolor="white", edgecolor="0.2", lw=1.0))
+    ax.text(x, plus_y, "+" if block.shortcut else "", ha="center", va="center", fontsize=12)
+    _arrow(ax, (x, previous - 0.31), (x, plus_y + 0.28))
+    ax.text(
+        x - 0.2,
+        (previous - 0.31 + plus_y + 0.28) / 2,
+        "$z^{[l+2]}$",
+        ha="right",
+        va="center",
+        fontsize=8,
+    )
+    _box(ax, x, 3.5, "ReLU", c["relu"])
+    _arrow(ax, (x, plus_y - 0.28), (x, 3.5 + 0.31))
+    _box(ax, x, 2.3, f"$a^{{[l+2]}}$  {shape_out}", c["data"])
+    _arrow(ax, (x, 3.5 - 0.31), (x, 2.3 + 0.31))
+    if block.shortcut:
+        right = 4.4
+        ax.plot([x + 1.3, right, right], [11.2, 11.2, plus_y], color="0.2", lw=0.9)
+        if block.downsample is None:
+            ax.text(
+                right + 0.12, 8.0, "identity\n(no parameters)", ha="left", va="center", fontsize=7.5
+            )
+        else:
+            proj = block.downsample[0]
+            _box(
+                ax,
+                right,
+                8.6,
+                f"1×1 conv, {proj.out_channels}\nstride {proj.stride[0]}",
+                c["1x1"],
+                width=1.7,
+                height=0.8,
+            )
+            _box(ax, right, 7.4, "batch norm", c["bn"], width=1.7)
+            ax.text(right + 0.95, 8.0, "projection\n$W_s$", ha="left", va="center", fontsize=7.5)
+        ax.add_patch(
+            FancyArrowPatch(
+                (right, plus_y),
+                (x + 0.28, plus_y),
+                arrowstyle="-|>",
+                mutation_scale=9,
+                lw=0.9,
+                color="0.2",
+            )
+        )
+    ax.set_xlim(0.2, 6.0)
+    ax.set_ylim(1.7, 11.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_inception_module(
+    module: nn.Module, input_size: tuple[int, int, int], ax=None, title: str | None = None
+):
+    """Draw an ``Inception`` module as a diagram: the input, its four branches side by side
+    (1×1; 1×1 then 3×3; 1×1 then 5×5; 3×3 max pooling then 1×1), each branch's output shape,
+    and their concatenation along the channels.
+
+    Filter counts and kernel sizes are read from ``module``'s layers (each convolution box is a
+    ``BasicConv2d``: convolution, batch norm, ReLU), so the drawing is of the module itself.
+
+    Args:
+        module (Inception): from :class:`mlnotes.models.Inception`.
+        input_size (tuple): ``(C, H, W)`` of the module's input, with ``C`` its in_channels.
+        ax (matplotlib Axes | None): where to draw; a new wide figure when ``None``.
+        title (str | None): the axes' title.
+
+    Returns:
+        matplotlib Axes
+    """
+    from mlnotes.models.googlenet import Inception
+
+    if not isinstance(module, Inception):
+        raise TypeError(f"module must be an Inception, got {type(module).__name__}")
+    in_channels = module.branch1.conv.in_channels
+    if len(input_size) != 3 or input_size[0] != in_channels:
+        raise ValueError(f"input_size must be (C, H, W) with C = {in_channels}, got {input_size}")
+    _, height, width = input_size
+    c = BLOCK_COLORS
+
+    def conv_box(layer):
+        k, channels = layer.conv.kernel_size[0], layer.conv.out_channels
+        return f"{k}×{k} conv, {channels}", c["1x1"] if k == 1 else c["conv"], channels
+
+    pool = module.branch4[0]
+    pool_text = f"{pool.kernel_size}×{pool.kernel_size} max pool\nstride {pool.stride}"
+    branches = [
+        [conv_box(module.branch1)],
+        [conv_box(module.branch2[0]), conv_box(module.branch2[1])],
+        [conv_box(module.branch3[0]), conv_box(module.branch3[1])],
+        [(pool_text, c["pool"], in_channels), conv_box(module.branch4[1])],
+    ]
+    outputs = [boxes[-1][2] for boxes in branches]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9.0, 4.6))
+    xs = [1.6, 4.6, 7.6, 10.6]
+    top, rows, bottom = 6.6, (5.0, 3.4), 1.6
+    _box(ax, 6.1, top, f"input  {_shape(in_channels, height, width)}", c["data"], width=11.2)
+    for x, boxes in zip(xs, branches, strict=True):
+        ys = rows[-len(boxes) :]
+        previous, label = top - 0.31, None
+        for y, (text, color, channels) in zip(ys, boxes, strict=True):
+            _box(ax, x, y, text, color, width=2.5, height=0.72)
+            _arrow(ax, (x, previous), (x, y + 0.36), label=label)
+            previous, label = y - 0.36, _shape(channels, height, width)
+        _arrow(ax, (x, previous), (x, bottom + 0.31), label=label)
+    total = sum(outputs)
+    _box(
+        ax,
+        6.1,
+        bottom,
+        f"concatenate along the channels: {' + '.join(map(str, outputs))} = {total}",
+        c["data"],
+        width=11.2,
+    )
+    _box(ax, 6.1, 0.3, f"output  {_shape(total, height, width)}", c["data"], width=3.2)
+    _arrow(ax, (6.1, bottom - 0.31), (6.1, 0.3 + 0.31))
+    ax.set_xlim(0.2, 12.0)
+    ax.set_ylim(-0.2, 7.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
