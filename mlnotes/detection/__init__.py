@@ -19,6 +19,16 @@ from mlnotes.detection.metrics import (
     precision_recall,
 )
 from mlnotes.detection.roi import roi_pool
+from mlnotes.detection.rpn import (
+    TinyRPN,
+    anchor_grid,
+    decode_deltas,
+    encode_deltas,
+    proposal_recall,
+    propose,
+    rpn_loss,
+    rpn_targets,
+)
 from mlnotes.detection.windows import crop_windows, fc_to_conv, sliding_windows
 from mlnotes.detection.yolo import (
     assign_anchors,
@@ -32,7 +42,9 @@ __all__ = [
     "COCO_IOU_THRESHOLDS",
     "MeanAveragePrecision",
     "PrecisionRecall",
+    "TinyRPN",
     "TinyYolo",
+    "anchor_grid",
     "anchor_shapes",
     "assign_anchors",
     "average_precision",
@@ -42,14 +54,20 @@ __all__ = [
     "box_iou",
     "candidate_boxes",
     "crop_windows",
+    "decode_deltas",
     "detect",
+    "encode_deltas",
     "fc_to_conv",
     "filter_boxes",
     "mean_average_precision",
     "nms",
     "plot_boxes",
     "precision_recall",
+    "proposal_recall",
+    "propose",
     "roi_pool",
+    "rpn_loss",
+    "rpn_targets",
     "sliding_windows",
     "yolo_decode",
     "yolo_encode",

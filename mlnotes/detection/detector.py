@@ -59,6 +59,18 @@ def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
     )
 
 
+def _stride8_layers(width: int) -> list[nn.Module]:
+    """The layers that divide the side of a grey image by 8, ending with 4 * width channels."""
+    return [
+        nn.Conv2d(1, width, 3, stride=2, padding=1),  # H -> H / 2
+        nn.ReLU(),
+        _conv_block(width, 2 * width),
+        nn.MaxPool2d(2),  # -> H / 4
+        _conv_block(2 * width, 4 * width),
+        nn.MaxPool2d(2),  # -> H / 8
+    ]
+
+
 class TinyYolo(nn.Module):
     """A YOLO-style detector: images [N, 1, H, H] -> volumes [N, S, S, B, 5 + C], H = 8 S.
 
@@ -98,12 +110,7 @@ class TinyYolo(nn.Module):
             )
         self.B, self.C, self.S, w = len(anchors), num_classes, grid_size, width
         self.body = nn.Sequential(
-            nn.Conv2d(1, w, 3, stride=2, padding=1),  # H -> H / 2
-            nn.ReLU(),
-            _conv_block(w, 2 * w),
-            nn.MaxPool2d(2),  # -> H / 4
-            _conv_block(2 * w, 4 * w),
-            nn.MaxPool2d(2),  # -> H / 8 = S
+            *_stride8_layers(w),  # H -> H / 8 = S
             _conv_block(4 * w, 4 * w),
             _conv_block(4 * w, 4 * w),
             nn.Conv2d(4 * w, self.B * (5 + num_classes), 1),  # one prediction per cell

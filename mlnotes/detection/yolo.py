@@ -281,7 +281,8 @@ def yolo_loss(
     predicted box with the true one.
 
     ``terms="cross_entropy"`` keeps the same slots and weights but scores probabilities as
-    probabilities and sizes as ratios, as YOLO v2/v3 do:
+    probabilities and sizes as ratios (the book's mix: YOLOv3 also regresses log-sizes with a
+    logistic objectness, but gives each class its own binary cross-entropy, not a softmax):
 
         lambda_coord * sum 1obj * [(b_x - b_x')^2 + (b_y - b_y')^2
                                    + (log b_w - log b_w')^2 + (log b_h - log b_h')^2]

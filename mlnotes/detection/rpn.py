@@ -1,0 +1,386 @@
+"""Faster R-CNN's region proposal network (chapter 7): anchors, targets, box deltas, proposals.
+
+Ren, He, Girshick & Sun, "Faster R-CNN: Towards Real-Time Object Detection with Region Proposal
+Networks" (NeurIPS 2015), section 3.1. A small network slides over a feature map of stride
+``s``; at every position it scores k anchors (reference boxes centred on the position) for
+"object or not" and predicts, for each, the deltas that move the anchor onto the object:
+
+    t_x = (x - x_a) / w_a,   t_y = (y - y_a) / h_a,   t_w = log(w / w_a),   t_h = log(h / h_a)
+
+with ``(x, y, w, h)`` a box's centre and size and ``(x_a, y_a, w_a, h_a)`` the anchor's.
+
+    anchors = anchor_grid(shapes, feature_size=8, stride=8)            # [8 * 8 * k, 4]
+    labels, matched, deltas = rpn_targets(anchors, gt_boxes)           # 1 / 0 / -1, [A, 4]
+    boxes, scores = propose(anchors, objectness, predicted_deltas, image_size=64, top_n=10)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from mlnotes.core import as_float_array, check_float_tensor, check_scalar
+from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy, box_convert, nms
+from mlnotes.detection.detector import _stride8_layers
+from mlnotes.detection.yolo import _check_anchors
+
+# the largest t_w, t_h decoded: exp(4.135) = 1000 / 16, torchvision's and Detectron's bound,
+# so that an untrained network's deltas cannot overflow exp
+MAX_LOG_SCALE = float(np.log(1000.0 / 16))
+
+
+def anchor_grid(shapes, feature_size, stride: float) -> np.ndarray:
+    """The anchors at every position of a feature map: k shapes centred on each position.
+
+        centre of position (i, j) = ((j + ½) s, (i + ½) s)        (x, y) in pixels
+        anchor (i, j, a) = (x - w_a / 2, y - h_a / 2, x + w_a / 2, y + h_a / 2)
+
+    Args:
+        shapes (ndarray[k, 2]): the anchor shapes ``(w_a, h_a)`` in pixels, positive.
+        feature_size (int | tuple[int, int]): the feature map's ``H`` (and ``W``), >= 1.
+        stride (float): s, pixels of the image per position of the map, > 0.
+
+    Returns:
+        ndarray[H·W·k, 4]: float64 boxes ``(x1, y1, x2, y2)``, row by row, then column, then
+        shape (index ``(i W + j) k + a``), the order of a ``[N, H, W, k]`` output flattened.
+
+    Raises:
+        ValueError: shapes not (k, 2) positive finite, a feature size below 1, stride <= 0.
+
+    Oracle: a triple loop over rows, columns and shapes (tests).
+    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.1 ("Anchors").
+    """
+    shapes = _check_anchors(shapes)
+    height, width = (feature_size, feature_size) if np.isscalar(feature_size) else feature_size
+    check_scalar(height, "feature_size (H)", low=1, integer=True)
+    check_scalar(width, "feature_size (W)", low=1, integer=True)
+    stride = check_scalar(stride, "stride", low=0, strict=True)
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")  # [H, W] each
+    centres = (np.stack([cols, rows], axis=-1) + 0.5) * stride  # [H, W, 2] (x, y)
+    half = shapes / 2  # [k, 2]
+    boxes = np.concatenate(
+        [centres[:, :, None] - half, centres[:, :, None] + half], axis=-1
+    )  # [H, W, k, 4]
+    return boxes.reshape(-1, 4)
+
+
+def encode_deltas(boxes, anchors) -> np.ndarray:
+    """The deltas that move each anchor onto its box (Faster R-CNN's parameterisation).
+
+        t_x = (x - x_a) / w_a,   t_y = (y - y_a) / h_a,   t_w = log(w / w_a),   t_h = log(h / h_a)
+
+    ``(x, y)`` is the centre and ``(w, h)`` the size: a shift in units of the anchor's size,
+    and a scale as a log-ratio, so the same error costs the same on a small and a large box.
+
+    Args:
+        boxes (ndarray[N, 4]): target boxes ``(x1, y1, x2, y2)``, positive sizes.
+        anchors (ndarray[N, 4]): one anchor per box, ``(x1, y1, x2, y2)``, positive sizes.
+
+    Returns:
+        ndarray[N, 4]: float64 ``(t_x, t_y, t_w, t_h)``.
+
+    Raises:
+        ValueError: bad boxes (as ``box_area``), shapes that differ, a zero width or height.
+
+    Oracle: the formula on hand-computed boxes; ``decode_deltas`` inverts it (tests).
+    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2, equation (2);
+    Girshick et al., "Rich feature hierarchies..." (R-CNN, CVPR 2014), appendix C.
+    """
+    boxes = _positive_boxes(boxes, "boxes")
+    anchors = _positive_boxes(anchors, "anchors")
+    if boxes.shape != anchors.shape:
+        raise ValueError(
+            f"boxes and anchors must pair up, got shapes {boxes.shape} and {anchors.shape}"
+        )
+    x, y, w, h = box_convert(boxes, "xyxy", "cxcywh").T  # each [N]
+    xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
+    return np.stack([(x - xa) / wa, (y - ya) / ha, np.log(w / wa), np.log(h / ha)], axis=1)
+
+
+def decode_deltas(deltas, anchors) -> np.ndarray:
+    """Apply deltas to anchors: the inverse of ``encode_deltas``.
+
+        x = x_a + t_x w_a,   y = y_a + t_y h_a,   w = w_a exp(t_w),   h = h_a exp(t_h)
+
+    ``t_w, t_h`` are clamped at ``MAX_LOG_SCALE`` = log(1000 / 16) first (torchvision's bound),
+    so that no prediction overflows; ``encode_deltas`` never gives more on a box less than 62
+    times its anchor's size.
+
+    Args:
+        deltas (ndarray[N, 4] | Tensor[N, 4]): ``(t_x, t_y, t_w, t_h)``, finite; a tensor is
+            read as NumPy.
+        anchors (ndarray[N, 4]): ``(x1, y1, x2, y2)``, positive sizes.
+
+    Returns:
+        ndarray[N, 4]: float64 boxes ``(x1, y1, x2, y2)``.
+
+    Raises:
+        ValueError: deltas not (N, 4) finite, bad anchors, N that differ.
+
+    Oracle: ``decode_deltas(encode_deltas(b, a), a) == b`` (tests); hand-computed boxes.
+    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2; torchvision
+    ``BoxCoder.decode_single``.
+    """
+    deltas = as_float_array(_to_numpy(deltas), "deltas").astype(np.float64)
+    anchors = _positive_boxes(anchors, "anchors")
+    if deltas.shape != anchors.shape:
+        raise ValueError(
+            f"deltas must have shape {anchors.shape} (one row per anchor), got {deltas.shape}"
+        )
+    xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
+    scale = np.exp(np.minimum(deltas[:, 2:], MAX_LOG_SCALE))  # [N, 2]
+    centre = np.stack([xa + deltas[:, 0] * wa, ya + deltas[:, 1] * ha], axis=1)  # [N, 2]
+    size = np.stack([wa, ha], axis=1) * scale  # [N, 2]
+    return np.concatenate([centre - size / 2, centre + size / 2], axis=1)  # [N, 4]
+
+
+def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: float = 0.3):
+    """Label every anchor object (1), background (0) or ignored (-1), with its box deltas.
+
+    With ``IoU[a, g]`` the IoU of anchor a with ground-truth box g:
+
+        positive (1)  max_g IoU[a, g] >= positive_iou,  or  a has the highest IoU with some g
+                      (ties included, IoU > 0): every object gets at least one anchor
+        negative (0)  max_g IoU[a, g] < negative_iou, and not positive
+        ignored (-1)  the others: they take no part in the loss
+
+    Each anchor is matched to the box of its highest IoU (the lower index on a tie), and its
+    regression target is ``encode_deltas`` of that box; only positives use it.
+
+    Args:
+        anchors (ndarray[A, 4]): ``(x1, y1, x2, y2)``, e.g. from ``anchor_grid``; positive sizes.
+        gt_boxes (ndarray[G, 4]): the image's objects; G = 0 makes every anchor negative.
+        positive_iou (float), negative_iou (float): 0 <= negative_iou <= positive_iou <= 1.
+
+    Returns:
+        tuple: ``labels (ndarray[A])`` int64 in {1, 0, -1}; ``matched (ndarray[A])`` int64,
+        the index of each anchor's box (0 when G = 0); ``deltas (ndarray[A, 4])`` float64
+        (0 when G = 0).
+
+    Raises:
+        ValueError: bad boxes (as ``box_area``), a gt box of zero width or height, thresholds
+            out of order.
+
+    Oracle: a loop over the anchors with the rules written out (tests).
+    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2 ("Loss Function").
+    """
+    anchors = _positive_boxes(anchors, "anchors")
+    gt_boxes = _as_boxes(_to_numpy(gt_boxes), "gt_boxes")[0].astype(np.float64)
+    negative_iou = check_scalar(negative_iou, "negative_iou", low=0)
+    positive_iou = check_scalar(positive_iou, "positive_iou", low=negative_iou)
+    if positive_iou > 1:
+        raise ValueError(f"positive_iou must be at most 1, got {positive_iou!r}")
+    labels = np.zeros(len(anchors), dtype=np.int64)  # [A]
+    matched = np.zeros(len(anchors), dtype=np.int64)  # [A]
+    deltas = np.zeros((len(anchors), 4))  # [A, 4]
+    if len(gt_boxes) == 0:
+        return labels, matched, deltas
+    gt_boxes = _positive_boxes(gt_boxes, "gt_boxes")
+    iou = _iou(anchors, gt_boxes)  # [A, G]
+    best = iou.max(axis=1)  # [A]
+    matched = iou.argmax(axis=1).astype(np.int64)  # [A]
+    labels[best >= negative_iou] = -1
+    labels[best >= positive_iou] = 1
+    best_for_gt = iou.max(axis=0)  # [G]
+    labels[((iou == best_for_gt) & (best_for_gt > 0)).any(axis=1)] = 1
+    deltas = encode_deltas(gt_boxes[matched], anchors)  # [A, 4]
+    return labels, matched, deltas
+
+
+def rpn_loss(logits, deltas, labels, delta_targets, lambda_reg: float = 1.0):
+    """The RPN's loss over a batch: binary cross-entropy plus smooth L1 on the positives.
+
+        L = 1/N_cls sum_{a: label >= 0} BCE(σ(z_a), label_a)
+            + lambda_reg / N_reg sum_{a: label = 1} sum_j smoothL1(t_aj - t*_aj)
+        smoothL1(d) = d² / 2 if |d| < 1 else |d| - ½
+
+    N_cls is the number of labelled anchors (positive or negative), N_reg the number of
+    positives (at least 1), both over the whole batch. The paper samples 256 anchors per image,
+    half positive when it can; here every labelled anchor counts.
+
+    Args:
+        logits (Tensor[N, A]): objectness logits z.
+        deltas (Tensor[N, A, 4]): predicted ``(t_x, t_y, t_w, t_h)``.
+        labels (Tensor[N, A]): ``rpn_targets``' labels, integers in {1, 0, -1}.
+        delta_targets (Tensor[N, A, 4]): ``rpn_targets``' deltas.
+        lambda_reg (float): weight of the box term, >= 0.
+
+    Returns:
+        Tensor[]: the scalar loss, differentiable with respect to ``logits`` and ``deltas``.
+
+    Raises:
+        TypeError: logits, deltas or delta_targets not floating tensors; ValueError: shapes
+            that do not match, labels outside {1, 0, -1}, a negative weight.
+
+    Oracle: a loop over the anchors with the terms written out (tests).
+    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2, equation (1);
+    Girshick, "Fast R-CNN" (ICCV 2015), equation (3) (smooth L1).
+    """
+    for name, value in (("logits", logits), ("deltas", deltas), ("delta_targets", delta_targets)):
+        check_float_tensor(value, name)
+    if logits.ndim != 2 or labels.shape != logits.shape:
+        raise ValueError(
+            f"logits and labels must be (N, A), got {tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
+    if deltas.shape != (*logits.shape, 4) or delta_targets.shape != deltas.shape:
+        raise ValueError(
+            f"deltas and delta_targets must be {(*logits.shape, 4)}, got "
+            f"{tuple(deltas.shape)} and {tuple(delta_targets.shape)}"
+        )
+    if not bool(((labels == 1) | (labels == 0) | (labels == -1)).all()):
+        raise ValueError("labels must be 1 (object), 0 (background) or -1 (ignored)")
+    lambda_reg = check_scalar(lambda_reg, "lambda_reg", low=0)
+    labelled, positive = labels >= 0, labels == 1  # [N, A] each
+    cls = nn.functional.binary_cross_entropy_with_logits(
+        logits[labelled], labels[labelled].to(logits.dtype), reduction="sum"
+    ) / labelled.sum().clamp(min=1)
+    reg = nn.functional.smooth_l1_loss(
+        deltas[positive], delta_targets[positive], beta=1.0, reduction="sum"
+    ) / positive.sum().clamp(min=1)
+    return cls + lambda_reg * reg
+
+
+def propose(
+    anchors,
+    scores,
+    deltas,
+    image_size: float,
+    top_n: int,
+    iou_threshold: float = 0.7,
+    pre_nms_top_n: int | None = None,
+    min_size: float = 1.0,
+):
+    """Region proposals of one image: decode, clip, drop tiny boxes, NMS, keep the top N.
+
+        boxes = clip(decode_deltas(deltas, anchors), 0, image_size)
+        keep the pre_nms_top_n best scores, drop boxes narrower or lower than min_size,
+        nms(boxes, scores, iou_threshold), then the top_n best
+
+    Args:
+        anchors (ndarray[A, 4]): the anchors the deltas refer to.
+        scores (ndarray[A] | Tensor[A]): objectness of each anchor (a probability or a logit:
+            only the order counts); a tensor is read as NumPy.
+        deltas (ndarray[A, 4] | Tensor[A, 4]): predicted ``(t_x, t_y, t_w, t_h)``.
+        image_size (float): side of the (square) image in pixels, > 0.
+        top_n (int): proposals kept, >= 1 (fewer when fewer survive).
+        iou_threshold (float): NMS's threshold (Faster R-CNN: 0.7).
+        pre_nms_top_n (int | None): boxes kept before NMS (None: all).
+        min_size (float): smallest width and height kept, >= 0.
+
+    Returns:
+        tuple: ``boxes (ndarray[K, 4])`` float64 and ``scores (ndarray[K])`` float64, by
+        decreasing score, K <= top_n.
+
+    Raises:
+        ValueError: shapes that do not match, scores or deltas not finite, a parameter out of
+            range.
+
+    Oracle: the steps one by one with ``decode_deltas``, ``np.clip`` and ``nms`` (tests).
+    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.3 (NMS at IoU 0.7 on the
+    proposals, then the top-N ranked ones); torchvision ``RegionProposalNetwork``.
+    """
+    anchors = _positive_boxes(anchors, "anchors")
+    scores = as_float_array(_to_numpy(scores), "scores").astype(np.float64)
+    if scores.shape != (len(anchors),):
+        raise ValueError(f"scores must have shape ({len(anchors)},), got {scores.shape}")
+    image_size = check_scalar(image_size, "image_size", low=0, strict=True)
+    check_scalar(top_n, "top_n", low=1, integer=True)
+    min_size = check_scalar(min_size, "min_size", low=0)
+    boxes = np.clip(decode_deltas(deltas, anchors), 0, image_size)  # [A, 4]
+    order = np.argsort(-scores, kind="stable")  # [A]
+    if pre_nms_top_n is not None:
+        check_scalar(pre_nms_top_n, "pre_nms_top_n", low=1, integer=True)
+        order = order[:pre_nms_top_n]
+    sizes = boxes[order, 2:] - boxes[order, :2]  # [len(order), 2]
+    order = order[(sizes >= min_size).all(axis=1)]
+    keep = order[nms(boxes[order], scores[order], iou_threshold)][:top_n]  # [K]
+    return boxes[keep], scores[keep]
+
+
+def proposal_recall(proposals, gt_boxes, iou_threshold: float = 0.5) -> float:
+    """Share of the objects covered by at least one proposal of their image.
+
+        recall = #{objects g : max_p IoU(p, g) >= iou_threshold} / #objects
+
+    Args:
+        proposals (list of ndarray[K_i, 4]): each image's proposals.
+        gt_boxes (list of ndarray[G_i, 4]): each image's objects, as many images.
+        iou_threshold (float): in [0, 1].
+
+    Returns:
+        float: the recall in [0, 1] (nan when there is no object at all).
+
+    Raises:
+        ValueError: lists of different lengths, bad boxes, a threshold outside [0, 1].
+
+    Oracle: a double loop over objects and proposals (tests).
+    Reference: Hosang et al., "What makes for effective detection proposals?" (TPAMI 2016),
+    recall at IoU 0.5; Ren et al., "Faster R-CNN" (NeurIPS 2015), section 4.1, figure 3.
+    """
+    if len(proposals) != len(gt_boxes):
+        raise ValueError(
+            f"one list of proposals per image: {len(proposals)} lists for {len(gt_boxes)} images"
+        )
+    iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0)
+    if iou_threshold > 1:
+        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    found, total = 0, 0
+    for boxes, gt in zip(proposals, gt_boxes, strict=True):
+        boxes, _ = _as_boxes(_to_numpy(boxes), "proposals")
+        gt, _ = _as_boxes(_to_numpy(gt), "gt_boxes")
+        total += len(gt)
+        if len(gt) and len(boxes):
+            found += int((_iou(gt, boxes).max(axis=1) >= iou_threshold).sum())
+    return found / total if total else float("nan")
+
+
+class TinyRPN(nn.Module):
+    """A region proposal network on 64×64 grey scenes: images -> (objectness logits, deltas).
+
+    A backbone of stride 8 (a strided convolution, two 3×3 blocks with max pooling, as
+    ``TinyYolo``'s), then the RPN head of Faster R-CNN: a 3×3 convolution with ReLU (the
+    "sliding window"), and two sibling 1×1 convolutions, k objectness logits and 4k deltas per
+    position:
+
+        [N, 1, H, H] -> logits [N, (H/8)·(H/8)·k], deltas [N, (H/8)·(H/8)·k, 4]
+
+    in ``anchor_grid``'s order (row, column, shape). One logit per anchor (a sigmoid), where the
+    paper has two (a softmax over object / not object); the two are equivalent.
+
+    Args:
+        num_anchors (int): k, anchor shapes per position.
+        width (int): channels of the first convolution (the later ones have 2 and 4 times as many).
+
+    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1 and figure 3.
+    Oracle: output shapes and order (tests); proposal recall in the chapter-7 notebook.
+    """
+
+    def __init__(self, num_anchors: int, width: int):
+        super().__init__()
+        check_scalar(num_anchors, "num_anchors", low=1, integer=True)
+        check_scalar(width, "width", low=1, integer=True)
+        self.k, w = num_anchors, width
+        self.backbone = nn.Sequential(*_stride8_layers(w))  # H -> H / 8
+        self.window = nn.Sequential(nn.Conv2d(4 * w, 4 * w, 3, padding=1), nn.ReLU())
+        self.objectness = nn.Conv2d(4 * w, num_anchors, 1)
+        self.box_deltas = nn.Conv2d(4 * w, 4 * num_anchors, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.window(self.backbone(x))  # [N, 4w, H', W']
+        n = len(x)
+        logits = self.objectness(h).permute(0, 2, 3, 1).reshape(n, -1)  # [N, H' W' k]
+        deltas = self.box_deltas(h).view(n, self.k, 4, *h.shape[2:])  # [N, k, 4, H', W']
+        deltas = deltas.permute(0, 3, 4, 1, 2).reshape(n, -1, 4)  # [N, H' W' k, 4]
+        return logits, deltas
+
+
+def _positive_boxes(boxes, name: str) -> np.ndarray:
+    """Checked float64 boxes whose widths and heights are all positive."""
+    boxes, _ = _as_boxes(_to_numpy(boxes), name)
+    boxes = boxes.astype(np.float64)
+    flat = (boxes[:, 2:] <= boxes[:, :2]).any(axis=1)
+    if flat.any():
+        row = int(np.flatnonzero(flat)[0])
+        raise ValueError(f"{name} row {row} = {boxes[row].tolist()} has a zero width or height")
+    return boxes
