@@ -11,7 +11,8 @@ TORCH  ?= 'torch>=2.1,<3'
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NOTEBOOKS ?= $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -path '*/_build/*' | sort)
+# the book's notebooks, as the tests and the runner list them (expanded only in recipes, after .venv)
+NOTEBOOKS ?= $(shell $(BIN)/python -c 'from mlnotes.runner import book_notebooks; print(*book_notebooks("book"))')
 
 # CPU profiles. The stored outputs come from whatever machine ran `make execute`; `make test`
 # re-executes the notebooks under another profile (other vector kernels, another thread count),

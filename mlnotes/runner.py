@@ -87,10 +87,22 @@ def check_override(notebook: Path, name: str, default, value) -> None:
         )
 
 
+def book_notebooks(book: Path) -> list[Path]:
+    """Every notebook of the book, sorted: the one list that the Makefile, the tests and the
+    runner share. Folders and files whose name starts with ``.`` or ``_`` (``_build``,
+    ``.ipynb_checkpoints``) hold no chapter's notebook."""
+    book = Path(book)
+    return sorted(
+        p
+        for p in book.rglob("*.ipynb")
+        if not any(part.startswith((".", "_")) for part in p.relative_to(book).parts)
+    )
+
+
 def find_notebooks(book: Path) -> list[Path]:
-    """Every notebook under ``book`` (one folder per chapter) with a ``parameters`` cell."""
-    paths = sorted(p for p in Path(book).glob("*/*.ipynb") if not p.name.startswith("."))
-    return [p for p in paths if parameters_cell(nbformat.read(p, as_version=4)) is not None]
+    """The notebooks of the book with a ``parameters`` cell: the ones ``mlnotes run`` runs."""
+    notebooks = book_notebooks(book)
+    return [p for p in notebooks if parameters_cell(nbformat.read(p, as_version=4)) is not None]
 
 
 GPU_CHAPTERS = ("03-", "06-", "07-", "08-", "09-")  # DESIGN.md's chapter table

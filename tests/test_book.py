@@ -15,6 +15,8 @@ import nbformat
 import pytest
 import yaml
 
+from mlnotes.runner import book_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p for p in (ROOT / "book").rglob("*.md") if "_build" not in p.parts)
 
@@ -139,7 +141,7 @@ def test_every_glossary_entry_gives_the_chinese_term_then_a_definition():
 
 MARKDOWN_CELLS = [
     (notebook, cell.source)
-    for notebook in sorted((ROOT / "book").rglob("*.ipynb"))
+    for notebook in book_notebooks(ROOT / "book")
     for cell in nbformat.read(notebook, as_version=4).cells
     if cell.cell_type == "markdown"
 ]

@@ -19,6 +19,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from mlnotes.runner import (
     GLUE_MIME,
+    book_notebooks,
     find_notebooks,
     glued_values,
     gpu_notebooks,
@@ -27,7 +28,7 @@ from mlnotes.runner import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts)
+NOTEBOOKS = book_notebooks(ROOT / "book")
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
 WITH_PARAMETERS = find_notebooks(ROOT / "book")  # the ones `mlnotes run` runs
 
