@@ -226,6 +226,19 @@ def check_scalar(value, name: str, *, low: float, strict: bool = False, integer:
     return int(value) if integer else float(value)
 
 
+def check_per_axis(value, name: str, dims: int = 2, *, low: int = 1, any_length: bool = False):
+    """``value`` as a tuple of ``dims`` integers ``>= low``; an int is repeated on every axis.
+
+    For sizes, strides and paddings given as ``3`` or ``(3, 5)``. With ``any_length=True`` a
+    tuple of any length is accepted (an int still gives ``dims``).
+    """
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        value = (value,) * dims
+    if not isinstance(value, (tuple, list)) or not (any_length or len(value) == dims):
+        raise ValueError(f"{name} must be an int or a tuple of {dims} ints, got {value!r}")
+    return tuple(check_scalar(v, name, low=low, integer=True) for v in value)
+
+
 def require_examples(n: int) -> None:
     """Raise ValueError when a mean over examples would have no examples to average."""
     if n == 0:

@@ -232,8 +232,8 @@ def test_fc_to_conv_bad_input(classifier, kwargs, error, message):
         ((16, 17, 1), ValueError, "must fit inside the image"),
         (((16, 16), (4, 20), 1), ValueError, "must fit inside the image"),
         ((16, 4, 0), ValueError, "stride must be an integer >= 1"),
-        ((16, 4.0, 1), ValueError, "window must be an integer"),
-        (((16, 16, 3), 4, 1), ValueError, "image_size must be an int or a pair"),
+        ((16, 4.0, 1), ValueError, "window must be an int"),
+        (((16, 16, 3), 4, 1), ValueError, "image_size must be an int or a tuple of 2"),
     ],
 )
 def test_sliding_windows_bad_input(args, error, message):

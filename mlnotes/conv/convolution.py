@@ -20,8 +20,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mlnotes.conv.shapes import _pad, _per_axis, _window_slice, conv_output_size
-from mlnotes.core import as_float_array
+from mlnotes.conv.shapes import _pad, _window_slice, conv_output_size
+from mlnotes.core import as_float_array, check_per_axis
 
 # names of the spatial axes of x and w, for error messages
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
@@ -203,8 +203,8 @@ def _check_conv(x, w, b, stride, padding):
         raise ValueError(
             f"b must have shape ({F},), one bias per filter of w {w.shape}, got {b.shape}"
         )
-    strides = _per_axis(stride, "stride", dims, low=1)
-    pads = _per_axis(padding, "padding", dims, low=0)
+    strides = check_per_axis(stride, "stride", dims, low=1)
+    pads = check_per_axis(padding, "padding", dims, low=0)
     try:
         out_size = tuple(map(conv_output_size, x.shape[2:], w.shape[2:], pads, strides))
     except ValueError as err:

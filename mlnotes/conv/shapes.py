@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from mlnotes.core import as_float_array, check_scalar
+from mlnotes.core import as_float_array, check_per_axis, check_scalar
 
 
 def conv_output_size(n: int, f: int, padding: int = 0, stride: int = 1, exact: bool = False) -> int:
@@ -80,7 +80,7 @@ def pad(x, padding) -> np.ndarray:
     x = as_float_array(x, "x")
     if x.ndim < 3:
         raise ValueError(f"x must be at least 3-D (N, C, *spatial), got shape {x.shape}")
-    widths = _per_axis(padding, "padding", x.ndim - 2, low=0)
+    widths = check_per_axis(padding, "padding", x.ndim - 2, low=0)
     return _pad(x, widths)
 
 
@@ -106,7 +106,7 @@ def conv2d_parameters(in_channels: int, out_channels: int, kernel_size, bias: bo
     """
     in_channels = check_scalar(in_channels, "in_channels", low=1, integer=True)
     out_channels = check_scalar(out_channels, "out_channels", low=1, integer=True)
-    kernel = _per_axis(kernel_size, "kernel_size", 2, low=1, any_length=True)
+    kernel = check_per_axis(kernel_size, "kernel_size", 2, low=1, any_length=True)
     return out_channels * (in_channels * math.prod(kernel) + int(bool(bias)))
 
 
@@ -139,27 +139,14 @@ def conv2d_multiplications(
     """
     if not isinstance(in_shape, (tuple, list)) or len(in_shape) < 2:
         raise ValueError(f"in_shape must be a tuple (C, H, W) (or (C, *spatial)), got {in_shape!r}")
-    shape = _per_axis(in_shape, "in_shape", len(in_shape), low=1)
+    shape = check_per_axis(in_shape, "in_shape", len(in_shape), low=1)
     (channels, *spatial), dims = shape, len(shape) - 1
     out_channels = check_scalar(out_channels, "out_channels", low=1, integer=True)
-    kernel = _per_axis(kernel_size, "kernel_size", dims, low=1)
-    strides = _per_axis(stride, "stride", dims, low=1)
-    pads = _per_axis(padding, "padding", dims, low=0)
+    kernel = check_per_axis(kernel_size, "kernel_size", dims, low=1)
+    strides = check_per_axis(stride, "stride", dims, low=1)
+    pads = check_per_axis(padding, "padding", dims, low=0)
     out = [conv_output_size(*args) for args in zip(spatial, kernel, pads, strides, strict=True)]
     return math.prod(out) * out_channels * channels * math.prod(kernel)
-
-
-def _per_axis(value, name: str, dims: int, *, low: int, any_length: bool = False) -> tuple:
-    """``value`` as a tuple of ``dims`` integers ``>= low``: an int is repeated on every axis.
-
-    With ``any_length=True`` a tuple of any length is accepted (an int still gives ``dims``).
-    A helper for the functions above; raises ValueError naming ``name`` and what it received.
-    """
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (value,) * dims
-    if not isinstance(value, (tuple, list)) or not (any_length or len(value) == dims):
-        raise ValueError(f"{name} must be an int or a tuple of {dims} ints, got {value!r}")
-    return tuple(check_scalar(v, name, low=low, integer=True) for v in value)
 
 
 def _pad(x: np.ndarray, widths: tuple) -> np.ndarray:

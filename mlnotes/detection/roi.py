@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 
-from mlnotes.core import check_float_tensor, check_scalar
-from mlnotes.detection.windows import _pair
+from mlnotes.core import check_float_tensor, check_per_axis, check_scalar
 
 
 def roi_pool(features, boxes, output_size, spatial_scale: float = 1.0):
@@ -60,7 +59,7 @@ def roi_pool(features, boxes, output_size, spatial_scale: float = 1.0):
             "boxes must have shape (K, 4) for one image or (K, 5) with the image index first, "
             f"got {tuple(boxes.shape)} for {n} image(s)"
         )
-    oh, ow = _pair(output_size, "output_size")
+    oh, ow = check_per_axis(output_size, "output_size")
     scale = check_scalar(spatial_scale, "spatial_scale", low=0, strict=True)
     if boxes.shape[1] == 4:
         boxes = torch.cat([boxes.new_zeros(len(boxes), 1), boxes], dim=1)

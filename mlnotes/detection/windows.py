@@ -13,7 +13,7 @@ import copy
 import numpy as np
 
 from mlnotes.conv import conv_output_size
-from mlnotes.core import check_scalar
+from mlnotes.core import check_per_axis
 from mlnotes.detection.boxes import _xp
 
 
@@ -144,12 +144,12 @@ def fc_to_conv(classifier, input_size=None):
             "the nn.Flatten must flatten every dimension after the batch (start_dim=1)"
         )
     pointwise = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Dropout)
-    channels, size = None, None if input_size is None else _pair(input_size, "input_size")
+    channels, size = None, None if input_size is None else check_per_axis(input_size, "input_size")
     for i, layer in enumerate(features):
         if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             padding = layer.padding
             padded = padding != "valid" and (
-                isinstance(padding, str) or _pair(padding, "padding", low=0) != (0, 0)
+                isinstance(padding, str) or check_per_axis(padding, "padding", low=0) != (0, 0)
             )
             if padded or getattr(layer, "ceil_mode", False):
                 raise ValueError(
@@ -159,8 +159,11 @@ def fc_to_conv(classifier, input_size=None):
             if isinstance(layer, nn.Conv2d):
                 channels = layer.out_channels
             if size is not None:
-                kernel, stride = _pair(layer.kernel_size, "k"), _pair(layer.stride, "s")
-                dilation = _pair(getattr(layer, "dilation", 1), "d")
+                kernel, stride = (
+                    check_per_axis(layer.kernel_size, "k"),
+                    check_per_axis(layer.stride, "s"),
+                )
+                dilation = check_per_axis(getattr(layer, "dilation", 1), "d")
                 size = tuple(
                     conv_output_size(n, d * (k - 1) + 1, stride=s)
                     for n, k, s, d in zip(size, kernel, stride, dilation, strict=True)
@@ -217,17 +220,9 @@ def fc_to_conv(classifier, input_size=None):
 
 def _sizes(image_size, window, stride):
     """(H, W), (h, w), (s_y, s_x) as checked pairs of positive ints, the window inside."""
-    image = _pair(image_size, "image_size")
-    window = _pair(window, "window")
-    stride = _pair(stride, "stride")
+    image = check_per_axis(image_size, "image_size")
+    window = check_per_axis(window, "window")
+    stride = check_per_axis(stride, "stride")
     if window[0] > image[0] or window[1] > image[1]:
         raise ValueError(f"window {window} (h, w) must fit inside the image {image} (H, W)")
     return image, window, stride
-
-
-def _pair(value, name: str, low: int = 1) -> tuple[int, int]:
-    """An int or a pair of ints (each >= low) as a tuple of two ints."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
-    return tuple(check_scalar(v, name, low=low, integer=True) for v in pair)
