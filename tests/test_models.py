@@ -1,7 +1,8 @@
 """mlnotes.models against independent oracles: the parameter counts torchvision publishes, the
-state_dict keys and shapes of torchvision's own models (tests/data, made by
-tests/data/dump_torchvision_state_dicts.py), hand counts, and PyTorch's FLOP counter."""
+state_dict keys and shapes of torchvision's own models and its logits for fixed weights
+(tests/data, made by its dump_*.py scripts), hand counts, and PyTorch's FLOP counter."""
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from mlnotes.models import (
     BasicBlock,
     Bottleneck,
     Inception,
+    ResNet,
     alexnet,
     googlenet,
     lenet5,
@@ -28,9 +30,9 @@ from mlnotes.models import (
     vgg19,
 )
 
-TORCHVISION = json.loads(
-    Path(__file__).with_name("data").joinpath("torchvision_state_dicts.json").read_text()
-)
+DATA = Path(__file__).with_name("data")
+TORCHVISION = json.loads((DATA / "torchvision_state_dicts.json").read_text())
+TORCHVISION_OUTPUTS = json.loads((DATA / "torchvision_outputs.json").read_text())
 FACTORIES = {
     "alexnet": alexnet,
     "vgg11": vgg11,
@@ -44,8 +46,11 @@ FACTORIES = {
 # published by torchvision (its documentation's "num_params") and quoted in the issue
 PUBLISHED_COUNTS = {
     "alexnet": 61_100_840,
+    "vgg11": 132_863_336,
     "vgg16": 138_357_544,
+    "vgg19": 143_667_240,
     "resnet18": 11_689_512,
+    "resnet34": 21_797_672,
     "resnet50": 25_557_032,
     "googlenet": 6_624_904,
 }
@@ -76,6 +81,28 @@ def test_state_dict_keys_and_shapes_equal_torchvision(name, imagenet_models):
     ours = {k: list(v.shape) for k, v in imagenet_models[name].state_dict().items()}
     assert list(ours) == list(TORCHVISION[name])  # same keys, in the same order
     assert ours == TORCHVISION[name]
+
+
+def load_dump_script():
+    spec = importlib.util.spec_from_file_location("dump", DATA / "dump_torchvision_outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg11", "resnet18", "resnet50", "googlenet"])
+def test_logits_equal_torchvision_for_the_same_weights(name):
+    # oracle: torchvision's own model, run on the same seeded weights and input by
+    # tests/data/dump_torchvision_outputs.py (googlenet with its ImageNet input transform)
+    dump = load_dump_script()
+    kwargs = {"transform_input": True} if name == "googlenet" else {}
+    with META:  # no random initialisation to pay for: the weights come from the dump script
+        model = FACTORIES[name](num_classes=dump.NUM_CLASSES, **kwargs).eval()
+    model.load_state_dict(dump.seeded_state_dict(model.state_dict()), assign=True)
+    with torch.no_grad():
+        logits = model(dump.seeded_input())
+    expected = torch.tensor(TORCHVISION_OUTPUTS[name])
+    torch.testing.assert_close(logits, expected, rtol=1e-4, atol=1e-4 * expected.abs().max())
 
 
 def test_lenet5_parameters_equal_the_hand_count():
@@ -130,9 +157,12 @@ def test_wrong_channel_count_raises_a_clear_error(factory):
         (lambda: resnet18()(torch.zeros(3, 224, 224)), r"shape \[N, 3, H, W\]"),
         (lambda: resnet18()(torch.zeros(1, 3, 64, 64, dtype=torch.long)), "floating-point"),
         (lambda: resnet18()([[0.0]]), "torch.Tensor"),
-        (lambda: vgg16(num_classes=0), "num_classes must be an integer >= 1"),
-        (lambda: googlenet(in_channels=2.0), "in_channels must be an integer >= 1"),
-        (lambda: Inception(8, 1, 1, 1, 1, 1, 1, large_kernel=7), "large_kernel must be 3 or 5"),
+        (lambda: vgg16(num_classes=0), "num_classes.*integer >= 1"),
+        (lambda: googlenet(in_channels=2.0), "in_channels.*integer"),
+        (lambda: Inception(8, 1, 1, 1, 1, 1, 1, large_kernel=7), "large_kernel.*3 or 5"),
+        (lambda: ResNet(BasicBlock, (2, 2, 2)), "layers.*4"),
+        (lambda: ResNet(Bottleneck, (3, 0, 6, 3)), "layers.*>= 1"),
+        (lambda: summary("resnet18", (3, 64, 64)), "model.*Module"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(call, message):
@@ -161,10 +191,22 @@ def test_projection_shortcut_changes_shape_and_identity_shortcut_adds_nothing():
     assert isinstance(down.downsample[0], nn.Conv2d)
     assert down.downsample[0].kernel_size == (1, 1) and down.downsample[0].stride == (2, 2)
     assert down(torch.zeros(1, 8, 9, 9)).shape == (1, 16, 5, 5)
-    assert BasicBlock(8, 8).downsample is None
+    assert isinstance(BasicBlock(8, 8).downsample, nn.Identity)
+    assert isinstance(Bottleneck(16, 16).downsample, nn.Identity)
     assert BasicBlock(8, 16, stride=2, shortcut=False).downsample is None
     # identity shortcuts have no parameters: the residual block costs what the plain one does
     assert count(BasicBlock(8, 8)) == count(BasicBlock(8, 8, shortcut=False))
+
+
+def test_he_init_gives_convolutions_variance_2_over_fan_out_and_zero_biases():
+    from mlnotes.models.weights import he_init
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(64, 128, 3, bias=True)
+    he_init(conv)
+    fan_out = 128 * 3 * 3
+    assert conv.weight.std().item() == pytest.approx((2 / fan_out) ** 0.5, rel=0.02)
+    assert torch.equal(conv.bias, torch.zeros(128))
 
 
 def test_bottleneck_is_cheaper_than_a_basic_block_on_256_channels():

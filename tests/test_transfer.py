@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlnotes import transfer
 from mlnotes.core import seed_everything
 from mlnotes.models import alexnet, googlenet, lenet5, resnet18, vgg11
 from mlnotes.train import make_loader
@@ -89,26 +88,22 @@ def test_frozen_parameters_have_no_gradient_and_are_not_handed_to_the_optimizer(
     assert all(p.requires_grad for p in got)
 
 
-def test_fine_tune_gives_adam_the_trainable_parameters_only(monkeypatch):
-    received = []
-
-    class SpyAdam(torch.optim.Adam):
-        def __init__(self, params, **kwargs):
-            params = list(params)
-            received.extend(params)
-            super().__init__(params, **kwargs)
-
-    monkeypatch.setattr(transfer.torch.optim, "Adam", SpyAdam)
+def test_fine_tune_never_hands_frozen_parameters_to_adam():
+    # a stale gradient left on the frozen layers: Adam would step them with it, and fit's
+    # zero_grad would clear it, had fine_tune given Adam every parameter
     seed_everything(0)
-    model = unfreeze(freeze(lenet5(num_classes=5)), "classifier.5")
+    model = lenet5(num_classes=5)
+    x, y = digits_like_batch()
+    F.cross_entropy(model(x), y).backward()
+    unfreeze(freeze(model), "classifier.5")
+    stale = {name: p.grad.clone() for name, p in model.named_parameters() if not p.requires_grad}
     before = snapshot(model)
-    loader = make_loader(*digits_like_batch(), batch_size=10)
+    loader = make_loader(x, y, batch_size=10)
     fine_tune(model, loader, epochs=2, lr=0.01, weight_decay=0.5, progress=False)
-    assert {id(p) for p in received} == {
-        id(model.classifier[5].weight),
-        id(model.classifier[5].bias),
-    }
     assert changed(before, model) == {"classifier.5.weight", "classifier.5.bias"}
+    for name, p in model.named_parameters():
+        if name in stale:
+            assert torch.equal(p.grad, stale[name]), name
 
 
 def test_fine_tune_learns_and_returns_fits_history():
@@ -267,7 +262,7 @@ def test_a_shared_parameter_is_counted_once():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: freeze("lenet"), TypeError, "model must be a torch.nn.Module, got str"),
+        (lambda: freeze("lenet"), TypeError, "model.*nn.Module, got str"),
         (lambda: count_parameters(None), TypeError, "got NoneType"),
         (
             lambda: freeze(lenet5(), "feature"),
@@ -280,10 +275,11 @@ def test_a_shared_parameter_is_counted_once():
         (lambda: freeze(lenet5(), depth=True), ValueError, "got True"),
         (lambda: freeze(lenet5(), [1]), TypeError, "names must hold strings, got int"),
         (lambda: freeze(lenet5(), []), TypeError, "non-empty"),
-        (lambda: replace_head(lenet5(), 0), ValueError, "num_classes must be a positive integer"),
-        (lambda: replace_head(lenet5(), 2.0), ValueError, "got 2.0"),
+        (lambda: replace_head(lenet5(), 0), ValueError, "num_classes.*>= 1"),
+        (lambda: replace_head(lenet5(), 2.0), ValueError, "num_classes.*integer.*got 2.0"),
         (lambda: replace_head(nn.Conv2d(1, 1, 3), 2), ValueError, "no nn.Linear"),
         (lambda: trainable_parameters(freeze(lenet5())), ValueError, "no trainable parameter"),
+        (lambda: head_name("lenet"), TypeError, "model.*got str"),
     ],
 )
 def test_bad_input_is_refused_clearly(call, error, match):
@@ -293,7 +289,7 @@ def test_bad_input_is_refused_clearly(call, error, match):
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"lr": 0.0}, "lr must be a number > 0"), ({"lr": 0.1, "weight_decay": -1}, "weight_decay")],
+    [({"lr": 0.0}, "lr.*> 0"), ({"lr": 0.1, "weight_decay": -1}, "weight_decay.*>= 0")],
 )
 def test_fine_tune_refuses_bad_hyperparameters(kwargs, match):
     loader = make_loader(*digits_like_batch(), batch_size=10)

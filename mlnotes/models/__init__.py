@@ -2,7 +2,8 @@
 
 Every factory takes ``num_classes`` and ``in_channels``; those with published ImageNet weights
 also take ``weights`` (``"imagenet"``, a URL or a file), and their state_dicts have
-torchvision's keys and shapes, so the published files load with ``strict=True``.
+torchvision's keys and shapes, so the published files load with ``strict=True`` (and, given the
+same weights, these models return torchvision's logits).
 """
 
 from mlnotes.models.alexnet import AlexNet, alexnet
@@ -13,9 +14,11 @@ from mlnotes.models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resn
 from mlnotes.models.small_resnet import SmallResNet, small_resnet
 from mlnotes.models.summary import Summary, SummaryRow, summary
 from mlnotes.models.vgg import VGG, VGG_CONFIGS, make_features, vgg11, vgg16, vgg19
-from mlnotes.models.weights import WEIGHTS_URLS, load_weights
+from mlnotes.models.weights import IMAGENET_MEAN, IMAGENET_STD, WEIGHTS_URLS, load_weights
 
 __all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
     "INCEPTION_CONFIGS",
     "VGG",
     "VGG_CONFIGS",

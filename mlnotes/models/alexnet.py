@@ -1,4 +1,9 @@
-"""AlexNet (Krizhevsky, Sutskever and Hinton, 2012), in torchvision's single-GPU form."""
+"""AlexNet, in torchvision's single-GPU form.
+
+Reference: A. Krizhevsky, I. Sutskever, G. Hinton, "ImageNet classification with deep
+convolutional neural networks", NeurIPS 2012; A. Krizhevsky, "One weird trick for
+parallelizing convolutional neural networks", arXiv:1404.5997, 2014.
+"""
 
 from __future__ import annotations
 
@@ -32,20 +37,7 @@ class AlexNet(nn.Module):
     response normalisation; this is the one-GPU variant of Krizhevsky's "One weird trick" paper
     that torchvision ships (its ImageNet weights load into this module). An adaptive average
     pooling to 6×6 lets inputs other than 224×224 (at least 63×63) reach the classifier.
-
-    Args:
-        num_classes (int): outputs of the last layer.
-        in_channels (int): channels of the input images.
-        dropout (float): dropout probability before the first two fully connected layers.
-
-    Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``, H, W >= 63.
-
-    Reference: A. Krizhevsky, I. Sutskever, G. Hinton, "ImageNet classification with deep
-    convolutional neural networks", NeurIPS 2012; A. Krizhevsky, "One weird trick for
-    parallelizing convolutional neural networks", arXiv:1404.5997, 2014.
-
-    Oracle: torchvision's AlexNet (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
+    Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``.
     """
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5):
@@ -80,18 +72,11 @@ class AlexNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for a batch of images."""
         check_images(x, self.in_channels, min_size=63)
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
 def alexnet(num_classes: int = 1000, in_channels: int = 3, weights: str | None = None) -> AlexNet:
-    """An :class:`AlexNet`; ``weights="imagenet"`` loads torchvision's (see ``load_weights``).
-
-    Reference: Krizhevsky et al., NeurIPS 2012.
-
-    Oracle: torchvision's alexnet (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
-    """
+    """An :class:`AlexNet`; ``weights`` as in :func:`load_weights`."""
     model = AlexNet(num_classes=num_classes, in_channels=in_channels)
     return load_weights(model, "alexnet", weights, num_classes=num_classes, in_channels=in_channels)

@@ -14,20 +14,12 @@ COLORS = {"conv": "tab:blue", "pool": "tab:orange", "fc": "tab:green", "input": 
 
 
 def plot_architecture(table: Summary, ax=None, title: str | None = None):
-    """Draw each convolution, pooling and fully connected layer of ``table`` as a box.
+    """Draw each convolution, pooling and fully connected layer of ``table`` (a
+    :func:`mlnotes.models.summary`) as a box; return the matplotlib Axes.
 
     A box's height grows with the volume's height H (relative to the input's), its width with
     log2 of the channel count C; a fully connected layer is a thin bar whose height grows with
     log10 of its units. Labels give ``C×H×W`` (or the units) and the layer.
-
-    Args:
-        table (Summary): from :func:`mlnotes.models.summary` on a network whose leaf modules
-            include ``Conv2d``, pooling and ``Linear`` layers.
-        ax (matplotlib Axes | None): where to draw; a new wide figure when ``None``.
-        title (str | None): the axes' title.
-
-    Returns:
-        matplotlib Axes
     """
     steps = [("input", table.input_size, "input")] + [
         (_role(row.kind), row.output_shape, _label(row)) for row in table.rows if _role(row.kind)
@@ -41,7 +33,7 @@ def plot_architecture(table: Summary, ax=None, title: str | None = None):
             channels, height, width = shape
             box_h = max(0.06, shape[1] / height0)
             box_w = 0.12 + 0.06 * math.log2(channels)
-            text = f"{channels}×{height}×{width}"
+            text = _shape(channels, height, width)
         else:
             box_h = 0.15 + 0.85 * math.log10(shape[0]) / math.log10(max(units_max, 10))
             box_w = 0.1
@@ -130,16 +122,8 @@ def plot_residual_block(
     right, and the addition before the last ReLU; arrows carry the shapes ``C×H×W``.
 
     The numbers (channels, stride, shapes) are read from ``block``'s layers, so the drawing is
-    of the module itself. A plain block (``shortcut=False``) is drawn without the shortcut.
-
-    Args:
-        block (BasicBlock): from :class:`mlnotes.models.BasicBlock`.
-        input_size (tuple): ``(C, H, W)`` of the block's input, ``C == block.conv1.in_channels``.
-        ax (matplotlib Axes | None): where to draw; a new tall figure when ``None``.
-        title (str | None): the axes' title.
-
-    Returns:
-        matplotlib Axes
+    of the module itself; a plain block (``shortcut=False``) is drawn without the shortcut.
+    ``input_size`` is ``(C, H, W)`` of the block's input. Returns the matplotlib Axes.
     """
     from mlnotes.models.resnet import BasicBlock
 
@@ -176,7 +160,8 @@ def plot_residual_block(
         previous = y
     plus_y = 4.7
     ax.add_patch(Circle((x, plus_y), 0.28, facecolor="white", edgecolor="0.2", lw=1.0))
-    ax.text(x, plus_y, "+" if block.shortcut else "", ha="center", va="center", fontsize=12)
+    residual = block.downsample is not None
+    ax.text(x, plus_y, "+" if residual else "", ha="center", va="center", fontsize=12)
     _arrow(ax, (x, previous - 0.31), (x, plus_y + 0.28))
     ax.text(
         x - 0.2,
@@ -190,10 +175,10 @@ def plot_residual_block(
     _arrow(ax, (x, plus_y - 0.28), (x, 3.5 + 0.31))
     _box(ax, x, 2.3, f"$a^{{[l+2]}}$  {shape_out}", c["data"])
     _arrow(ax, (x, 3.5 - 0.31), (x, 2.3 + 0.31))
-    if block.shortcut:
+    if residual:
         right = 4.4
         ax.plot([x + 1.3, right, right], [11.2, 11.2, plus_y], color="0.2", lw=0.9)
-        if block.downsample is None:
+        if isinstance(block.downsample, nn.Identity):
             ax.text(
                 right + 0.12, 8.0, "identity\n(no parameters)", ha="left", va="center", fontsize=7.5
             )
@@ -238,15 +223,7 @@ def plot_inception_module(
 
     Filter counts and kernel sizes are read from ``module``'s layers (each convolution box is a
     ``BasicConv2d``: convolution, batch norm, ReLU), so the drawing is of the module itself.
-
-    Args:
-        module (Inception): from :class:`mlnotes.models.Inception`.
-        input_size (tuple): ``(C, H, W)`` of the module's input, with ``C`` its in_channels.
-        ax (matplotlib Axes | None): where to draw; a new wide figure when ``None``.
-        title (str | None): the axes' title.
-
-    Returns:
-        matplotlib Axes
+    ``input_size`` is ``(C, H, W)`` of the module's input. Returns the matplotlib Axes.
     """
     from mlnotes.models.googlenet import Inception
 

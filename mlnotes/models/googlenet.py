@@ -1,7 +1,9 @@
-"""GoogLeNet (Szegedy et al., 2015): a stack of Inception modules.
+"""GoogLeNet: a stack of Inception modules.
 
 Module names and shapes follow torchvision's ``googlenet.py`` so that its ImageNet weights load
 with ``strict=True``. The auxiliary classifiers the paper uses during training are left out.
+
+Reference: C. Szegedy et al., "Going deeper with convolutions", CVPR 2015 (Fig. 2(b), Table 1).
 """
 
 from __future__ import annotations
@@ -10,16 +12,11 @@ import torch
 from torch import nn
 
 from mlnotes.core import check_images, check_scalar
-from mlnotes.models.weights import load_weights
+from mlnotes.models.weights import IMAGENET_MEAN, IMAGENET_STD, load_weights
 
 
 class BasicConv2d(nn.Module):
-    """Convolution (no bias) → batch norm (eps 0.001) → ReLU.
-
-    Oracle: torchvision's googlenet.BasicConv2d (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
-    Reference: Szegedy et al., CVPR 2015; torchvision.models.googlenet.
-    """
+    """Convolution (no bias) → batch norm (eps 0.001) → ReLU."""
 
     def __init__(self, in_channels: int, out_channels: int, **conv_args):
         super().__init__()
@@ -27,7 +24,6 @@ class BasicConv2d(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``relu(bn(conv(x)))``."""
         return torch.relu(self.bn(self.conv(x)))
 
 
@@ -36,27 +32,12 @@ class Inception(nn.Module):
 
         1×1 conv  |  1×1 conv → 3×3 conv  |  1×1 conv → 5×5 conv  |  3×3 max pool → 1×1 conv
 
-    Every branch keeps the height and width (padding), so the outputs stack into
+    Every branch keeps the height and width, so the output has
     ``ch1x1 + ch3x3 + ch5x5 + pool_proj`` channels. The 1×1 convolutions before the 3×3 and
-    5×5 ones are bottlenecks: they shrink the channels the expensive filters see.
-
-    Args:
-        in_channels (int): channels of the input.
-        ch1x1 (int): filters of the 1×1 branch.
-        ch3x3red (int), ch3x3 (int): the 3×3 branch's bottleneck and 3×3 filters.
-        ch5x5red (int), ch5x5 (int): the "5×5" branch's bottleneck and filters.
-        pool_proj (int): 1×1 filters after the pooling.
-        large_kernel (int): the kernel of the "5×5" branch. The paper's is 5; torchvision's
-            GoogLeNet uses 3 (a bug it keeps so that its published weights still load), and
-            :func:`googlenet` follows torchvision.
-
-    Shapes: ``x (Tensor[N, in_channels, H, W]) -> Tensor[N, ch1x1+ch3x3+ch5x5+pool_proj, H, W]``.
-
-    Reference: C. Szegedy et al., "Going deeper with convolutions", CVPR 2015, Fig. 2(b), Table 1.
-
-    Oracle: hand parameter counts per branch (tests/test_models.py); torchvision's
-        googlenet.Inception (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
+    5×5 ones (``ch3x3red``, ``ch5x5red`` filters) are bottlenecks: they shrink the channels the
+    expensive filters see. ``large_kernel`` is the "5×5" branch's kernel: the paper's is 5;
+    torchvision's GoogLeNet uses 3 (a bug it keeps so that its published weights still load),
+    and :func:`googlenet` follows torchvision.
     """
 
     def __init__(
@@ -88,7 +69,6 @@ class Inception(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The four branches' outputs concatenated along dimension 1."""
         branches = (self.branch1, self.branch2, self.branch3, self.branch4)
         return torch.cat([branch(x) for branch in branches], dim=1)
 
@@ -112,20 +92,9 @@ class GoogLeNet(nn.Module):
 
     Stem (7×7 convolution, pooling, 1×1 and 3×3 convolutions), nine Inception modules in three
     groups separated by max pooling, global average pooling, dropout 0.2 and one linear layer.
-
-    Args:
-        num_classes (int): outputs of ``fc``.
-        in_channels (int): channels of the input images.
-        large_kernel (int): the "5×5" branches' kernel, 3 as torchvision (see :class:`Inception`).
-        transform_input (bool): map ImageNet-normalised RGB input to the ``[-1, 1]`` scaling the
-            published (TensorFlow-trained) weights expect; :func:`googlenet` sets it with them.
-
+    ``large_kernel`` as in :class:`Inception`; ``transform_input`` maps ImageNet-normalised RGB
+    input to the ``[-1, 1]`` scaling the published (TensorFlow-trained) weights expect.
     Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``, H, W >= 15.
-
-    Reference: Szegedy et al., CVPR 2015, Table 1; torchvision.models.googlenet.
-
-    Oracle: torchvision's GoogLeNet (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
     """
 
     def __init__(
@@ -142,39 +111,45 @@ class GoogLeNet(nn.Module):
             raise ValueError(f"transform_input needs RGB input (in_channels=3), got {in_channels}")
         self.in_channels = in_channels
         self.transform_input = transform_input
+
+        def inception(name: str) -> Inception:
+            return Inception(*INCEPTION_CONFIGS[name], large_kernel=large_kernel)
+
         self.conv1 = BasicConv2d(in_channels, 64, kernel_size=7, stride=2, padding=3)
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.conv2 = BasicConv2d(64, 64, kernel_size=1)
         self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1)
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        for name, config in INCEPTION_CONFIGS.items():
-            setattr(self, name, Inception(*config, large_kernel=large_kernel))
-            if name == "inception3b":
-                self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-            elif name == "inception4e":
-                self.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)
+        self.inception3a = inception("inception3a")
+        self.inception3b = inception("inception3b")
+        self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.inception4a = inception("inception4a")
+        self.inception4b = inception("inception4b")
+        self.inception4c = inception("inception4c")
+        self.inception4d = inception("inception4d")
+        self.inception4e = inception("inception4e")
+        self.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)
+        self.inception5a = inception("inception5a")
+        self.inception5b = inception("inception5b")
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(p=0.2)
         self.fc = nn.Linear(1024, num_classes)
-        for m in self.modules():
+        for m in self.modules():  # torchvision's initialisation
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for a batch of images."""
         check_images(x, self.in_channels, min_size=15)
-        if self.transform_input:
-            mean = x.new_tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-            std = x.new_tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        if self.transform_input:  # undo the ImageNet normalisation, then scale [0, 1] to [-1, 1]
+            mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+            std = x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
             x = (x * std + mean - 0.5) / 0.5
-        x = self.maxpool1(self.conv1(x))
-        x = self.maxpool2(self.conv3(self.conv2(x)))
-        for name, module in self.named_children():
-            if name.startswith(("inception", "maxpool3", "maxpool4")):
-                x = module(x)
+        x = self.maxpool1(self.conv1(x))  # 64 × 56 × 56 for a 224 × 224 input
+        x = self.maxpool2(self.conv3(self.conv2(x)))  # 192 × 28 × 28
+        x = self.maxpool3(self.inception3b(self.inception3a(x)))  # 480 × 14 × 14
+        x = self.inception4c(self.inception4b(self.inception4a(x)))
+        x = self.maxpool4(self.inception4e(self.inception4d(x)))  # 832 × 7 × 7
+        x = self.inception5b(self.inception5a(x))  # 1024 × 7 × 7
         return self.fc(self.dropout(torch.flatten(self.avgpool(x), 1)))
 
 
@@ -184,17 +159,10 @@ def googlenet(
     weights: str | None = None,
     transform_input: bool | None = None,
 ) -> GoogLeNet:
-    """A :class:`GoogLeNet`; ``weights`` as in ``load_weights``.
-
-    ``transform_input=None`` turns the input transform on exactly for ``weights="imagenet"``
-    (as torchvision does), so that the network takes ImageNet-normalised images like the
-    others; pass ``True`` for a local copy of those weights.
-
-    Reference: Szegedy et al., CVPR 2015.
-
-    Oracle: torchvision's googlenet (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
-    """
+    """A :class:`GoogLeNet`; ``weights`` as in :func:`load_weights`. ``transform_input=None``
+    turns the input transform on exactly for ``weights="imagenet"`` (as torchvision does), so
+    that the network takes ImageNet-normalised images like the others; pass ``True`` for a local
+    copy of those weights."""
     if transform_input is None:
         transform_input = weights == "imagenet"
     model = GoogLeNet(num_classes, in_channels, transform_input=transform_input)

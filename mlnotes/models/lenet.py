@@ -1,4 +1,8 @@
-"""LeNet-5 (LeCun et al., 1998): two convolution + pooling stages, three fully connected layers."""
+"""LeNet-5: two convolution + pooling stages, three fully connected layers.
+
+Reference: Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-based learning applied to
+document recognition", Proc. IEEE 86(11), 1998 (Fig. 2).
+"""
 
 from __future__ import annotations
 
@@ -27,17 +31,7 @@ class LeNet5(nn.Module):
     that modern re-implementations share: C3 connects to all 6 maps of S2 (the paper wires each
     of its 16 maps to a chosen subset, 1,516 weights instead of 2,416), and the output layer is
     a linear layer read through softmax instead of the paper's Euclidean RBF units.
-
-    Args:
-        num_classes (int): outputs of the last layer.
-        in_channels (int): channels of the input images (1 for grey digits).
-
     Shapes: ``x (Tensor[N, in_channels, 32, 32]) -> logits (Tensor[N, num_classes])``.
-
-    Reference: Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-based learning applied to
-    document recognition", Proc. IEEE 86(11), 1998.
-
-    Oracle: the layer table's hand counts (tests/test_models.py) and the paper's Fig. 2.
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1):
@@ -63,16 +57,10 @@ class LeNet5(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for a batch of 32×32 images."""
         check_images(x, self.in_channels, height=32, width=32)
         return self.classifier(self.features(x))
 
 
 def lenet5(num_classes: int = 10, in_channels: int = 1) -> LeNet5:
-    """A :class:`LeNet5` (no published weights exist for it).
-
-    Reference: LeCun et al., 1998 (see :class:`LeNet5`).
-
-    Oracle: the hand parameter count 61,706 (tests/test_models.py).
-    """
+    """A :class:`LeNet5` (no published weights exist for it)."""
     return LeNet5(num_classes=num_classes, in_channels=in_channels)

@@ -1,7 +1,8 @@
-"""The small ResNet of He et al. (2016), Section 4.2: depth 6n + 2, for 32×32 CIFAR-10 images.
+"""The small ResNet for 32×32 CIFAR-10 images, depth 6n + 2, and its "plain" counterpart (the
+same layers without the additions), so that the two can be compared depth for depth.
 
-With ``shortcut=False`` the same factory builds the paper's "plain" counterpart, the same
-layers without the additions, so that the two can be compared depth for depth.
+Reference: K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image recognition",
+CVPR 2016, Section 4.2 and Fig. 6.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mlnotes.core import check_images, check_scalar
-from mlnotes.models.resnet import BasicBlock, conv3x3, init_weights, make_stage
+from mlnotes.core import check_images, check_per_axis, check_scalar
+from mlnotes.models.resnet import BasicBlock, conv3x3, make_stage
+from mlnotes.models.weights import he_init
 
 
 class SmallResNet(nn.Module):
@@ -27,27 +29,11 @@ class SmallResNet(nn.Module):
     ========  =====================  =================================================
 
     with ``(C1, C2, C3) = widths`` (the paper's 16, 32, 64). Weighted layers:
-    ``depth = 1 + 3 * 2n + 1 = 6n + 2`` (20, 32, 44, 56, 110 for n = 3, 5, 7, 9, 18); the 1×1
-    projections of the shortcuts are not counted, as in the paper.
-
-    Each block computes ``a^[l+2] = relu(z^[l+2] + a^[l])``; where a stage changes the shape,
-    the shortcut is the projection ``BN(W_s * a^[l])`` (the paper's option B; for CIFAR-10 the
-    paper used option A, zero-padding the extra channels, which has no parameters).
-
-    Args:
-        n (int): basic blocks per stage, at least 1.
-        num_classes (int): outputs of ``fc``.
-        in_channels (int): channels of the input images.
-        shortcut (bool): ``False`` builds the plain network (no shortcuts, no projections).
-        widths (tuple[int, int, int]): channels of the three stages.
-
-    Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``; the
-    stages work on H × W, H/2 × W/2 and H/4 × W/4 (rounded up).
-
-    Reference: K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image recognition",
-    CVPR 2016, Section 4.2.
-
-    Oracle: the layer and parameter counts of the tests, computed by hand from the table above.
+    ``depth = 1 + 3 * 2n + 1 = 6n + 2``; the 1×1 projections of the shortcuts are not counted,
+    as in the paper. Where a stage changes the shape, the shortcut is the projection
+    ``BN(W_s * a)`` (option B; for CIFAR-10 the paper used option A, zero-padding the extra
+    channels, which has no parameters). ``shortcut=False`` builds the plain network.
+    Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``.
     """
 
     def __init__(
@@ -61,13 +47,8 @@ class SmallResNet(nn.Module):
         super().__init__()
         check_scalar(num_classes, "num_classes", low=1, integer=True)
         check_scalar(in_channels, "in_channels", low=1, integer=True)
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n (blocks per stage) must be a positive integer, got {n!r}")
-        widths = tuple(widths)
-        if len(widths) != 3 or any(
-            isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths
-        ):
-            raise ValueError(f"widths must be three positive integers, got {widths!r}")
+        check_scalar(n, "n (blocks per stage)", low=1, integer=True)
+        widths = check_per_axis(widths, "widths", 3)
         self.in_channels = in_channels
         self.conv1 = conv3x3(in_channels, widths[0])
         self.bn1 = nn.BatchNorm2d(widths[0])
@@ -79,10 +60,9 @@ class SmallResNet(nn.Module):
             channels = width
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(channels, num_classes)
-        init_weights(self)
+        he_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for a batch of images."""
         check_images(x, self.in_channels)
         x = self.relu(self.bn1(self.conv1(x)))  # [N, C1, H, W]
         x = self.layer3(self.layer2(self.layer1(x)))  # [N, C3, H/4, W/4]
@@ -96,34 +76,11 @@ def small_resnet(
     shortcut: bool = True,
     widths: tuple[int, int, int] = (16, 32, 64),
 ) -> SmallResNet:
-    """The CIFAR-10 ResNet of the given depth (``shortcut=False``: its plain counterpart).
-
-        depth = 6n + 2,   n = (depth - 2) / 6 basic blocks per stage
-
-    Args:
-        depth (int): weighted layers, 8, 14, 20, 26, 32, ... (20, 32, 44, 56 in the paper).
-        num_classes (int), in_channels (int), shortcut (bool), widths (tuple[int, int, int]):
-            as in :class:`SmallResNet`.
-
-    Returns:
-        SmallResNet: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``.
-
-    Raises:
-        ValueError: when ``depth`` is not of the form 6n + 2 with n >= 1.
-
-    Reference: He et al., CVPR 2016, Section 4.2 and Fig. 6.
-
-    Oracle: tests/test_small_resnet.py counts the weighted layers (= depth) and the parameters
-    against a formula written out by hand.
-    """
+    """The CIFAR-10 ResNet of ``depth = 6n + 2`` weighted layers (20, 32, 44, 56, 110 in the
+    paper), ``n = (depth - 2) / 6`` blocks per stage; ``shortcut=False``: its plain counterpart.
+    The other arguments as in :class:`SmallResNet`."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(
             f"depth must be 6n + 2 for a whole n >= 1 (8, 14, 20, 26, 32, ...), got {depth!r}"
         )
-    return SmallResNet(
-        (depth - 2) // 6,
-        num_classes=num_classes,
-        in_channels=in_channels,
-        shortcut=shortcut,
-        widths=widths,
-    )
+    return SmallResNet((depth - 2) // 6, num_classes, in_channels, shortcut, widths)

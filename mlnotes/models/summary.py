@@ -1,4 +1,6 @@
-"""A layer-by-layer table of a network: output shape, parameters and multiply-adds per layer."""
+"""A layer-by-layer table of a network: output shape, parameters and multiply-adds per layer,
+like the layer tables of the LeNet, AlexNet and VGG papers (torchinfo's ``summary``,
+https://github.com/TylerYep/torchinfo, prints a similar one)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from mlnotes.core import check_scalar
+from mlnotes.transfer import count_parameters
+
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """One call of one module during the forward pass.
-
-    Oracle: see :func:`summary`.
-    Reference: the layer tables of the LeNet, AlexNet and VGG papers.
-    """
+    """One call of one module during the forward pass."""
 
     name: str  # the module's name in the model ("features.0", "layer1.0.conv1")
     kind: str  # its class name ("Conv2d")
@@ -26,11 +27,7 @@ class SummaryRow:
 
 @dataclass(frozen=True)
 class Summary:
-    """The rows of :func:`summary` and the model's totals; ``str()`` formats the table.
-
-    Oracle: see :func:`summary`.
-    Reference: the layer tables of the LeNet, AlexNet and VGG papers.
-    """
+    """The rows of :func:`summary` and the model's totals; ``str()`` formats the table."""
 
     rows: list[SummaryRow]
     input_size: tuple[int, ...]
@@ -64,51 +61,43 @@ class Summary:
 
 
 def summary(model: nn.Module, input_size, depth: int | None = None) -> Summary:
-    """Run one example of ``input_size`` through ``model`` and tabulate its layers.
+    """Run one example of ``input_size`` (its shape without the batch, e.g. ``(1, 32, 32)``)
+    through ``model``, in ``eval()`` mode (its mode is restored) and without gradients, and
+    tabulate its layers.
 
     Each row is one call of a module that is a leaf (has no children) or sits ``depth`` levels
-    below the model (``depth=1``: the model's direct children). Parameters are those of the
-    module and its children, counted at its first call; multiply-adds count the products of
-    convolutions, ``out_elements × in_channels/groups × kernel area``, and of linear layers,
-    ``in_features × out_features`` (chapter 5's rule, ``mlnotes.conv.conv2d_multiplications``).
+    below the model (``depth=1``: the model's direct children; ``None``: every leaf).
+    Parameters are those of the module and its children, counted at its first call;
+    multiply-adds apply chapter 5's rule (``mlnotes.conv.conv2d_multiplications``) to the
+    output each convolution actually produced, and count ``in × out`` for a linear layer:
 
-    Args:
-        model (nn.Module): run once in ``eval()`` mode without gradients; its mode is restored.
-        input_size (sequence of int): one example's shape without the batch, e.g. ``(1, 32, 32)``.
-        depth (int | None): the nesting level of the rows; ``None`` lists every leaf module.
-
-    Returns:
-        Summary: ``rows``, ``total_parameters``, ``trainable_parameters``, ``total_mult_adds``.
-
-    Reference: the layer tables of the LeNet, AlexNet and VGG papers; torchinfo's
-    ``summary`` (https://github.com/TylerYep/torchinfo) prints a similar table.
-
-    Oracle: ``torch.utils.flop_counter.FlopCounterMode`` (2 FLOPs per multiply-add) and the hand
-        counts of the LeNet-5 table (tests/test_models.py).
+        conv:  C_out × H' × W' × (C_in / groups) × k_h × k_w
     """
+    counts = count_parameters(model)
     input_size = tuple(input_size)
     if not input_size or any(not isinstance(n, int) or n < 1 for n in input_size):
         raise ValueError(f"input_size must be positive ints like (3, 224, 224), got {input_size}")
-    if depth is not None and (not isinstance(depth, int) or depth < 1):
-        raise ValueError(f"depth must be a positive integer or None, got {depth!r}")
+    if depth is not None:
+        check_scalar(depth, "depth", low=1, integer=True)
     rows: list[SummaryRow] = []
     seen: set[str] = set()
-    done = [0]  # multiply-adds of the convolutions and linear layers run so far
+    done = 0  # multiply-adds of the convolutions and linear layers run so far
     started: dict[str, list[int]] = {}
 
     def count(module: nn.Module, inputs, output):
-        done[0] += _mult_adds(module, output)
+        nonlocal done
+        done += _mult_adds(module, output)
 
     def start(name: str):
-        return lambda module, inputs: started.setdefault(name, []).append(done[0])
+        return lambda module, inputs: started.setdefault(name, []).append(done)
 
     def record(name: str):
         def hook(module: nn.Module, inputs, output):
-            params = sum(p.numel() for p in module.parameters()) if name not in seen else None
+            params = None if name in seen else count_parameters(module).total
             seen.add(name)
-            mult_adds = done[0] - started[name].pop()
+            shape = tuple(output.shape[1:])
             rows.append(
-                SummaryRow(name, type(module).__name__, tuple(output.shape[1:]), params, mult_adds)
+                SummaryRow(name, type(module).__name__, shape, params, done - started[name].pop())
             )
 
         return hook
@@ -129,13 +118,7 @@ def summary(model: nn.Module, input_size, depth: int | None = None) -> Summary:
         model.train(was_training)
         for handle in handles:
             handle.remove()
-    return Summary(
-        rows,
-        input_size,
-        sum(p.numel() for p in model.parameters()),
-        sum(p.numel() for p in model.parameters() if p.requires_grad),
-        done[0],
-    )
+    return Summary(rows, input_size, counts.total, counts.trainable, done)
 
 
 def _is_row(name: str, module: nn.Module, depth: int | None) -> bool:

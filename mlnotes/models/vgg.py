@@ -1,8 +1,11 @@
-"""VGG (Simonyan and Zisserman, 2015): only 3×3 convolutions and 2×2 max pooling.
+"""VGG: only 3×3 convolutions and 2×2 max pooling.
 
 The family is one configuration table: each entry lists the output channels of the 3×3
 convolutions in order, with ``"M"`` for a 2×2 max pooling. Module names and shapes follow
 torchvision's ``vgg.py``, so its ImageNet weights load with ``strict=True``.
+
+Reference: K. Simonyan, A. Zisserman, "Very deep convolutional networks for large-scale image
+recognition", ICLR 2015 (Table 1, Section 2.1).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import torch
 from torch import nn
 
 from mlnotes.core import check_images, check_scalar
-from mlnotes.models.weights import load_weights
+from mlnotes.models.weights import he_init, load_weights
 
 # Table 1 of the paper, configurations A, B, D and E.
 VGG_CONFIGS: dict[str, list[int | str]] = {
@@ -28,11 +31,6 @@ def make_features(config: list[int | str], in_channels: int = 3) -> nn.Sequentia
 
     Padding 1 keeps the height and width of every 3×3 convolution; each pooling halves them,
     and the next block doubles the channels: 224 × 224 × 64 → 112 × 112 × 128 → ... → 7 × 7 × 512.
-
-    Reference: Simonyan and Zisserman, ICLR 2015, Section 2.1.
-
-    Oracle: torchvision's vgg.make_layers (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
     """
     layers: list[nn.Module] = []
     channels = in_channels
@@ -50,21 +48,8 @@ class VGG(nn.Module):
     7×7, and three fully connected layers 25088 → 4096 → 4096 → ``num_classes``.
 
     VGG-16 has 138,357,544 parameters for 1000 classes, 89 % of them in the fully connected
-    layers (the first alone has 102,764,544).
-
-    Args:
-        config (list[int | str]): a :data:`VGG_CONFIGS` entry.
-        num_classes (int): outputs of the last layer.
-        in_channels (int): channels of the input images.
-        dropout (float): dropout probability after the first two fully connected layers.
-
+    layers (the first alone has 102,764,544). ``config`` is a :data:`VGG_CONFIGS` entry.
     Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``, H, W >= 32.
-
-    Reference: K. Simonyan, A. Zisserman, "Very deep convolutional networks for large-scale
-    image recognition", ICLR 2015; torchvision.models.vgg.
-
-    Oracle: torchvision's VGG (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
     """
 
     def __init__(self, config, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5):
@@ -83,16 +68,13 @@ class VGG(nn.Module):
             nn.Dropout(p=dropout),
             nn.Linear(4096, num_classes),
         )
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+        he_init(self)
+        for m in self.classifier:
+            if isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for a batch of images."""
         check_images(x, self.in_channels, min_size=32)
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
@@ -103,33 +85,15 @@ def _vgg(name: str, num_classes: int, in_channels: int, weights) -> VGG:
 
 
 def vgg11(num_classes: int = 1000, in_channels: int = 3, weights: str | None = None) -> VGG:
-    """VGG-11 (configuration A: 8 convolutions); 132,863,336 parameters for 1000 classes.
-
-    Reference: Simonyan and Zisserman, ICLR 2015, Table 1.
-
-    Oracle: torchvision's vgg11 (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
-    """
+    """VGG-11 (configuration A: 8 convolutions); 132,863,336 parameters for 1000 classes."""
     return _vgg("vgg11", num_classes, in_channels, weights)
 
 
 def vgg16(num_classes: int = 1000, in_channels: int = 3, weights: str | None = None) -> VGG:
-    """VGG-16 (configuration D: 13 convolutions); 138,357,544 parameters for 1000 classes.
-
-    Reference: Simonyan and Zisserman, ICLR 2015, Table 1.
-
-    Oracle: torchvision's vgg16 (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
-    """
+    """VGG-16 (configuration D: 13 convolutions); 138,357,544 parameters for 1000 classes."""
     return _vgg("vgg16", num_classes, in_channels, weights)
 
 
 def vgg19(num_classes: int = 1000, in_channels: int = 3, weights: str | None = None) -> VGG:
-    """VGG-19 (configuration E: 16 convolutions); 143,667,240 parameters for 1000 classes.
-
-    Reference: Simonyan and Zisserman, ICLR 2015, Table 1.
-
-    Oracle: torchvision's vgg19 (same state_dict keys and shapes:
-        tests/data/torchvision_state_dicts.json; same outputs for the same weights)
-    """
+    """VGG-19 (configuration E: 16 convolutions); 143,667,240 parameters for 1000 classes."""
     return _vgg("vgg19", num_classes, in_channels, weights)

@@ -1,7 +1,9 @@
-"""Published ImageNet weights for mlnotes' models, loaded with ``torch.hub``.
+"""Initial weights (He et al., 2015) and published ImageNet weights (torchvision's, via torch.hub).
 
 mlnotes' networks use torchvision's module names and shapes, so torchvision's weight files load
-into them unchanged, with ``strict=True``: every key must match, none may be missing or extra.
+into them unchanged with ``strict=True``: every key must match, none may be missing or extra.
+
+Reference: K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers", ICCV 2015.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ import os
 
 import torch
 from torch import nn
+
+# The statistics torchvision's ImageNet weights were trained with (RGB, images in [0, 1]).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # torchvision's ImageNet-1k weights (IMAGENET1K_V1) for the architectures mlnotes implements.
 WEIGHTS_URLS = {
@@ -27,6 +33,16 @@ WEIGHTS_URLS = {
 IGNORED_PREFIXES = {"googlenet": ("aux1.", "aux2.")}
 
 
+def he_init(model: nn.Module) -> None:
+    """He initialisation of every convolution, ``w ~ N(0, 2 / (F k k))`` (fan-out, as
+    torchvision), and zero biases: ReLU layers then keep the variance of their signal."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
 def load_weights(
     model: nn.Module,
     name: str,
@@ -39,28 +55,12 @@ def load_weights(
 ) -> nn.Module:
     """Load ``weights`` into ``model`` with ``load_state_dict(strict=True)``; return ``model``.
 
-    Args:
-        model (nn.Module): the freshly built network.
-        name (str): the architecture's key in :data:`WEIGHTS_URLS` (``"resnet18"``, ...).
-        weights (str | PathLike | None): ``None`` keeps the random initialisation;
-            ``"imagenet"`` downloads torchvision's file for ``name``; a string with ``://``
-            (``https://...``, ``file://...``) goes through ``torch.hub.load_state_dict_from_url``,
-            which caches it in ``model_dir`` (default ``$TORCH_HOME/hub/checkpoints``);
-            anything else is a local file read with ``torch.load``.
-        num_classes (int), in_channels (int): what ``model`` was built with; ImageNet weights
-            need 1000 and 3 (replace the head afterwards: ``mlnotes.transfer.replace_head``).
-        model_dir (str | PathLike | None): download cache.
-        progress (bool): show the download's progress bar.
-
-    Raises:
-        ValueError: for an unknown ``name`` with ``"imagenet"``, for ImageNet weights on a model
-            built with other class or channel counts, and (from PyTorch) when keys or shapes differ.
-
-    Reference: ``torch.hub.load_state_dict_from_url``,
-    https://pytorch.org/docs/stable/hub.html#torch.hub.load_state_dict_from_url
-
-    Oracle: ``nn.Module.load_state_dict(strict=True)`` itself; tests load files they write,
-        through a path and a ``file://`` URL.
+    ``weights``: ``None`` keeps the random initialisation; ``"imagenet"`` downloads
+    torchvision's file for ``name`` (a :data:`WEIGHTS_URLS` key); a string with ``://`` goes
+    through ``torch.hub.load_state_dict_from_url`` (cached in ``model_dir``, by default
+    ``$TORCH_HOME/hub/checkpoints``); anything else is a local file read with ``torch.load``.
+    ImageNet weights need ``num_classes=1000`` and ``in_channels=3``: replace the head afterwards
+    (``mlnotes.transfer.replace_head``).
     """
     if weights is None:
         return model
@@ -81,6 +81,6 @@ def load_weights(
     else:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     ignored = IGNORED_PREFIXES.get(name, ())
-    state = {k: v for k, v in state.items() if not k.startswith(ignored)} if ignored else state
+    state = {k: v for k, v in state.items() if not k.startswith(ignored)}
     model.load_state_dict(state, strict=True)
     return model
