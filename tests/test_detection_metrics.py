@@ -265,7 +265,7 @@ def test_image_order_does_not_matter_without_ties():
     ("args", "error", "message"),
     [
         ((boxes(BOX), [scores(1.0)], [boxes(BOX)]), TypeError, "pred_boxes must be a list"),
-        (([boxes(BOX)], [scores(1.0)], [boxes(BOX), boxes()]), ValueError, "one entry per image"),
+        (([boxes(BOX)], [scores(1.0)], [boxes(BOX), boxes()]), ValueError, "gt_boxes has 2"),
         (
             ([boxes([5, 0, 1, 1])], [scores(1.0)], [boxes(BOX)]),
             ValueError,
@@ -291,13 +291,13 @@ def test_bad_threshold(threshold):
 def test_mean_average_precision_bad_input():
     args = [boxes(BOX)], [scores(1.0)]
     gt = [boxes(BOX)]
-    with pytest.raises(ValueError, match=r"pred_labels\[0\] must have shape \(1,\)"):
+    with pytest.raises(ValueError, match=r"pred_labels\[0\].*\(1,\)"):
         mean_average_precision(*args, [np.array([0, 1])], gt, [np.array([0])])
-    with pytest.raises(ValueError, match=r"gt_labels\[0\] must hold labels in \[0, 2\)"):
+    with pytest.raises(ValueError, match=r"gt_labels\[0\].*\[0, 2\)"):
         mean_average_precision(*args, [np.array([0])], gt, [np.array([2])], num_classes=2)
-    with pytest.raises(ValueError, match="pred_labels must be a list"):
+    with pytest.raises(ValueError, match="pred_labels.*list"):
         mean_average_precision(*args, np.array([0]), gt, [np.array([0])])
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="iou_threshold.*non-empty"):
         mean_average_precision(*args, [np.array([0])], gt, [np.array([0])], iou_threshold=[])
     with pytest.raises(ValueError, match="no box at all"):
         mean_average_precision(*args, [np.array([0])], [boxes()], [np.array([], dtype=int)])

@@ -251,7 +251,7 @@ def test_proposal_recall_matches_a_double_loop():
     total = sum(len(g) for g in gts)
     assert proposal_recall(proposals, gts, 0.5) == found / total
     assert proposal_recall([np.zeros((0, 4))], [np.array([[0.0, 0, 1, 1]])]) == 0.0
-    with pytest.raises(ValueError, match="one list"):
+    with pytest.raises(ValueError, match="proposals has 0, gt_boxes has"):
         proposal_recall([], gts)
 
 

@@ -156,7 +156,7 @@ def test_collision_keeps_the_larger_box_and_reports_the_other():
     target, dropped = yolo_encode(boxes, [0, 1], 2, anchors, 2, 64, return_dropped=True)
     np.testing.assert_array_equal(dropped, [0])
     np.testing.assert_allclose(yolo_decode(target, anchors, 64)[0], boxes[1:])
-    with pytest.warns(UserWarning, match=r"1 object\(s\) dropped \(indices \[0\]\)"):
+    with pytest.warns(UserWarning, match=r"1 object.*\[0\]"):
         yolo_encode(boxes, [0, 1], 2, anchors, 2, 64)
     # equal areas: the first one stays
     same = np.array([[0.0, 0.0, 10.0, 10.0], [2.0, 2.0, 12.0, 12.0]])
@@ -198,11 +198,11 @@ def test_decode_of_a_prediction_scores_thresholds_and_clips_negative_sizes():
 @pytest.mark.parametrize(
     ("args", "error", "match"),
     [
-        (([[0, 0, 1]], [0], 2, ANCHORS, 2, 64), ValueError, r"boxes must have shape \(N, 4\)"),
+        (([[0, 0, 1]], [0], 2, ANCHORS, 2, 64), ValueError, r"boxes.*\(N, 4\)"),
         (([[5, 5, 1, 9]], [0], 2, ANCHORS, 2, 64), ValueError, "x2 < x1"),
         (([[0, 0, np.nan, 1]], [0], 2, ANCHORS, 2, 64), ValueError, "NaN"),
-        (([[0, 0, 2, 2]], [0, 1], 2, ANCHORS, 2, 64), ValueError, r"labels must have shape \(1,\)"),
-        (([[0, 0, 2, 2]], [2], 2, ANCHORS, 2, 64), ValueError, r"labels in \[0, 2\)"),
+        (([[0, 0, 2, 2]], [0, 1], 2, ANCHORS, 2, 64), ValueError, r"labels.*\(1,\)"),
+        (([[0, 0, 2, 2]], [2], 2, ANCHORS, 2, 64), ValueError, r"labels.*\[0, 2\)"),
         (([[0, 0, 2, 2]], [-1], 2, ANCHORS, 2, 64), ValueError, "labels >= 0"),
         (([[60, 60, 70, 70]], [0], 2, ANCHORS, 2, 64), ValueError, "centre .* outside"),
         (([[0, 0, 2, 2]], [0], 0, ANCHORS, 2, 64), ValueError, "grid_size"),
@@ -211,10 +211,10 @@ def test_decode_of_a_prediction_scores_thresholds_and_clips_negative_sizes():
         (
             ([[0, 0, 2, 2]], [0], 2, [10, 10], 2, 64),
             ValueError,
-            r"anchors must have shape \(B, 2\)",
+            "anchors.*2-D",
         ),
-        (([[0, 0, 2, 2]], [0], 2, [[10, 0]], 2, 64), ValueError, "positive"),
-        (([[0, 0, 2, 2]], [0], 2, np.zeros((0, 2)), 2, 64), ValueError, "B >= 1"),
+        (([[0, 0, 2, 2]], [0], 2, [[10, 0]], 2, 64), ValueError, r"anchors.*> 0"),
+        (([[0, 0, 2, 2]], [0], 2, np.zeros((0, 2)), 2, 64), ValueError, "anchors.*B >= 1"),
     ],
 )
 def test_encode_refuses_bad_input(args, error, match):
@@ -223,7 +223,7 @@ def test_encode_refuses_bad_input(args, error, match):
 
 
 def test_decode_refuses_bad_input():
-    with pytest.raises(ValueError, match=r"B = 5 boxes per cell"):
+    with pytest.raises(ValueError, match="B = 5"):
         yolo_decode(np.zeros((2, 2, 3, 7)), ANCHORS, 64)
     with pytest.raises(ValueError, match=r"\(S, S, B, 5 \+ C\)"):
         yolo_decode(np.zeros((2, 3, 5, 7)), ANCHORS, 64)
@@ -264,9 +264,9 @@ def test_filter_boxes_matches_a_loop(seed):
 
 
 def test_filter_boxes_refuses_bad_input():
-    with pytest.raises(ValueError, match=r"box_scores must have shape \(2, C\)"):
+    with pytest.raises(ValueError, match=r"box_scores.*\(2, C\)"):
         filter_boxes(np.zeros((2, 4)), np.zeros((3, 2)))
-    with pytest.raises(ValueError, match=r"box_scores must have shape \(2, C\)"):
+    with pytest.raises(ValueError, match="box_scores.*2-D"):
         filter_boxes(np.zeros((2, 4)), np.zeros(2))
     with pytest.raises(ValueError, match="threshold"):
         filter_boxes(np.zeros((2, 4)), np.zeros((2, 2)), threshold=-0.1)
@@ -382,9 +382,9 @@ def test_cross_entropy_loss_gradient_gradcheck():
 
 def test_loss_refuses_bad_input():
     output, target = tiny_case()
-    with pytest.raises(TypeError, match="output must be a floating-point torch.Tensor"):
+    with pytest.raises(TypeError, match="output.*floating"):
         yolo_loss(output.numpy(), target)
-    with pytest.raises(TypeError, match="target must be a floating-point"):
+    with pytest.raises(TypeError, match="target.*floating"):
         yolo_loss(output, target.long())
     with pytest.raises(ValueError, match="same shape"):
         yolo_loss(output, target[:, :1])
@@ -392,9 +392,9 @@ def test_loss_refuses_bad_input():
         yolo_loss(output[0], target[0])
     bad = target.clone()
     bad[0, 0, 0, 0, 0] = 0.5
-    with pytest.raises(ValueError, match="must be 0 or 1"):
+    with pytest.raises(ValueError, match="p_c.*0 or 1"):
         yolo_loss(output, bad)
-    with pytest.raises(ValueError, match="terms must be"):
+    with pytest.raises(ValueError, match="terms"):
         yolo_loss(output, target, terms="focal")
     with pytest.raises(ValueError, match="lambda_noobj"):
         yolo_loss(output, target, lambda_noobj=-1)

@@ -106,15 +106,15 @@ def test_draw_shape_geometry():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n": -1}, "n must be an integer"),
-        ({"n": 2.5}, "n must be an integer"),
-        ({"n": 3, "size": 8}, "size must be an integer >= 9"),
-        ({"n": 3, "kinds": ("disc", "star")}, "kinds must be distinct names"),
-        ({"n": 3, "kinds": ("disc", "disc")}, "kinds must be distinct names"),
-        ({"n": 3, "kinds": ()}, "kinds must be distinct names"),
-        ({"n": 3, "p_present": 1.5}, r"p_present must lie in \[0, 1\]"),
+        ({"n": -1}, "n.*integer"),
+        ({"n": 2.5}, "n.*integer"),
+        ({"n": 3, "size": 8}, "size.*>= 9"),
+        ({"n": 3, "kinds": ("disc", "star")}, "kinds.*distinct"),
+        ({"n": 3, "kinds": ("disc", "disc")}, "kinds.*distinct"),
+        ({"n": 3, "kinds": ()}, "kinds.*distinct"),
+        ({"n": 3, "p_present": 1.5}, r"p_present.*\[0, 1\]"),
         ({"n": 3, "p_present": [0.5, 0.5]}, "one entry per kind"),
-        ({"n": 3, "noise": -0.1}, "noise must be a non-negative number"),
+        ({"n": 3, "noise": -0.1}, "noise.*>= 0"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -123,9 +123,9 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_draw_shape_bad_arguments():
-    with pytest.raises(ValueError, match="kind must be one of"):
+    with pytest.raises(ValueError, match="kind.*one of"):
         draw_shape("star", 5, 5, 9)
-    with pytest.raises(ValueError, match="diameter must be positive"):
+    with pytest.raises(ValueError, match="diameter.*> 0"):
         draw_shape("disc", 5, 5, 0)
-    with pytest.raises(ValueError, match="intensity must be in"):
+    with pytest.raises(ValueError, match=r"intensity.*\(0, 1\]"):
         draw_shape("disc", 5, 5, 4, intensity=0)

@@ -1,4 +1,8 @@
-"""Small classic data sets shipped with scikit-learn, split (and scaled) the same way everywhere."""
+"""Small classic data sets shipped with scikit-learn, split (and scaled) the same way everywhere.
+
+``breast_cancer``: Street, Wolberg & Mangasarian (1993); ``digits``: Alpaydin & Kaynak (1998),
+UCI Optical Recognition of Handwritten Digits.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +43,6 @@ def load_breast_cancer_split(
     Returns:
         Split: float64 ``X_train (ndarray[m_train, n_x])``, ``X_test (ndarray[m_test, n_x])``,
         int64 ``y_train (ndarray[m_train])``, ``y_test (ndarray[m_test])``, ``feature_names``.
-
-    Reference: Street, Wolberg & Mangasarian (1993); ``sklearn.datasets.load_breast_cancer``.
     """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
@@ -83,9 +85,6 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0) -> Split:
         Split: float64 ``X_train (ndarray[m_train, 64])``, ``X_test (ndarray[m_test, 64])``,
         int64 labels 0..9 ``y_train (ndarray[m_train])``, ``y_test (ndarray[m_test])``, and
         ``feature_names`` ``"pixel_r_c"`` for row r and column c.
-
-    Reference: Alpaydin & Kaynak (1998), UCI Optical Recognition of Handwritten Digits;
-    ``sklearn.datasets.load_digits``.
     """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")

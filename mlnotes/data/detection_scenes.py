@@ -5,6 +5,10 @@ size and brightness, over a cluttered background (smooth random shading, small s
 Gaussian noise). Objects may overlap, the later one painted over the earlier one, but each keeps
 at least half of its pixels visible. The ground-truth box of an object is the tight box of the
 pixels of its own mask, so a test can recompute every box from the masks.
+
+After Ng, Deep Learning Specialization, course 4 week 3 (the car-detection scenes), made
+synthetic so that every box is exact; the tight box of the visible pixels as in Everingham et
+al., "The PASCAL VOC Challenge" (IJCV 2010), section 3.3.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from numbers import Real
 import numpy as np
 
 from mlnotes.core import check_scalar
-from mlnotes.data.scenes import draw_shape
+from mlnotes.data.scenes import _draw
 
 # the classes, in label order; "disc" and "ring" are the similar pair (a ring is a disc with a
 # hole), so a detector must look inside the shape to tell them apart
@@ -36,14 +40,6 @@ def mask_to_box(mask: np.ndarray) -> np.ndarray:
 
     Returns:
         ndarray[4]: float64 ``(x1, y1, x2, y2)``.
-
-    Raises:
-        ValueError: a mask that is not 2-D, or has no lit pixel.
-
-    Oracle: ``torchvision.ops.masks_to_boxes`` plus 1 on ``x2, y2`` (torchvision gives the
-    last pixel's index, not its far edge); hand cases in tests/test_detection_scenes.py.
-    Reference: Everingham et al., "The PASCAL Visual Object Classes (VOC) Challenge" (IJCV
-    2010), section 3.3 (the tight box of an object's visible pixels).
     """
     mask = np.asarray(mask)
     if mask.ndim != 2:
@@ -108,14 +104,6 @@ def make_detection_scenes(
         list of n ``ndarray[k]`` int64 in ``[0, num_classes)``; with ``return_masks``, also
         ``masks``, a list of n ``ndarray[k, size, size]`` bool. min_objects <= k <= max_objects
         (fewer only when a placement is given up).
-
-    Raises:
-        ValueError: an argument out of its range (the message names it).
-
-    Oracle: ``mask_to_box`` on the returned masks gives the boxes; redrawing the masks gives
-    the image when ``noise = clutter = 0`` (tests/test_detection_scenes.py).
-    Reference: Ng, Deep Learning Specialization, course 4 week 3 (the car-detection scenes),
-    made synthetic so that every box is exact; Redmon et al., "You Only Look Once" (CVPR 2016).
     """
     check_scalar(n, "n", low=0, integer=True)
     check_scalar(num_classes, "num_classes", low=1, integer=True)
@@ -171,7 +159,7 @@ def _random_shape(rng, kind: str, size: int, min_size: float, max_size: float) -
         diameter = rng.uniform(min_size, max_size)
         half = diameter / 2
         row, col = rng.uniform(half, size - 1 - half, 2)  # the shape fits in the image
-        mask = draw_shape(kind, row, col, diameter, size=size) > 0
+        mask = _draw(kind, row, col, diameter, 1.0, size) > 0
         if mask.any():  # a thin shape can miss every pixel centre; min_size >= 4 never does
             return mask
 

@@ -13,6 +13,9 @@ two photographs of one person differ more, pixel by pixel, than many photographs
 ``load_faces`` splits the identities into disjoint train, validation and test parts, from the
 generator or from Labeled Faces in the Wild (``dataset="lfw"``, scikit-learn's
 ``fetch_lfw_people``, which needs the internet the first time).
+
+References: Ng, Deep Learning Specialization, course 4 week 4 (face verification); Huang et al.,
+"Labeled Faces in the Wild" (2007) (same person, different photograph; unseen identities).
 """
 
 from __future__ import annotations
@@ -184,13 +187,6 @@ def make_faces(
         tuple: ``x (ndarray[n_identities * images_per_identity, 1, size, size])`` float32 in
         [0, 1], grouped by identity; ``labels (ndarray[N])`` int64; ``traits
         (ndarray[n_identities, T])`` float64, the identities' traits.
-
-    Raises:
-        ValueError: an argument out of its range (the message names it).
-
-    Reference: Ng, Deep Learning Specialization, course 4 week 4 (face verification); the
-    identity/nuisance split follows the "same person, different photograph" protocol of Labeled
-    Faces in the Wild (Huang et al., 2007).
     """
     check_scalar(n_identities, "n_identities", low=0, integer=True)
     check_scalar(images_per_identity, "images_per_identity", low=1, integer=True)
@@ -264,12 +260,6 @@ def load_faces(
     Returns:
         FaceSplit: ``x_*`` float32 ``[N, 1, size, size]`` in [0, 1], ``y_*`` int64 labels;
         no label appears in two parts.
-
-    Raises:
-        ValueError: an unknown dataset, an argument out of range, or LFW with too few people.
-
-    Reference: Huang et al., "Labeled Faces in the Wild" (2007) for the protocol of unseen
-    identities; scikit-learn's ``fetch_lfw_people``.
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")

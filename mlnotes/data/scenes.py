@@ -3,12 +3,15 @@
 The image is a 3 x 3 grid of cells; every kind that is present is drawn once, in a cell of its
 own, at a random position, size and brightness, then Gaussian noise is added. Objects never
 overlap, so each label says exactly what can be seen.
+
+After Ng, Deep Learning Specialization, course 3 week 2 ("Multi-task learning": one road image
+labelled for pedestrians, cars, stop signs and traffic lights), made synthetic so that every
+label can be checked against what was drawn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
@@ -56,10 +59,14 @@ def draw_shape(
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     check_scalar(size, "size", low=1, integer=True)
-    if not diameter > 0:
-        raise ValueError(f"diameter must be positive, got {diameter!r}")
+    check_scalar(diameter, "diameter", low=0, strict=True)
     if not 0 < intensity <= 1:
         raise ValueError(f"intensity must be in (0, 1], got {intensity!r}")
+    return _draw(kind, row, col, diameter, intensity, size)
+
+
+def _draw(kind: str, row: float, col: float, diameter: float, intensity: float, size: int):
+    """draw_shape on checked arguments."""
     r, c = np.mgrid[0:size, 0:size].astype(np.float64)
     dr, dc, h = r - row, c - col, diameter / 2
     d2 = dr**2 + dc**2
@@ -111,10 +118,6 @@ def make_scenes(
         tuple: ``x (ndarray[n, 1, size, size])`` float32 in [0, 1] and
         ``y (ndarray[n, len(kinds)])`` int64 in {0, 1}; with ``return_shapes``, also
         ``shapes`` (list of n lists of ``Shape``); ``draw_shape(*shape, size=size)`` redraws one.
-
-    Reference: Ng, Deep Learning Specialization, course 3 week 2 ("Multi-task learning": one
-    road image labelled for pedestrians, cars, stop signs and traffic lights), made synthetic
-    so that every label can be checked against what was drawn.
     """
     check_scalar(n, "n", low=0, integer=True)
     check_scalar(size, "size", low=3 * GRID, integer=True)
@@ -131,8 +134,7 @@ def make_scenes(
     p = np.broadcast_to(p, (len(kinds),))
     if not np.all((p >= 0) & (p <= 1)):
         raise ValueError(f"p_present must lie in [0, 1], got {p.tolist()}")
-    if not (isinstance(noise, Real) and noise >= 0):
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    check_scalar(noise, "noise", low=0)
 
     rng = np.random.default_rng(seed)
     cell = size // GRID
@@ -152,7 +154,7 @@ def make_scenes(
             col = left + diameter / 2 + rng.uniform(0, max(slack, 0))
             brightness = rng.uniform(0.5, 1.0)
             shape = Shape(kinds[j], float(row), float(col), float(diameter), float(brightness))
-            images[i, 0] += draw_shape(*shape, size=size)
+            images[i, 0] += _draw(*shape, size=size)
             drawn.append(shape)
         shapes.append(drawn)
     images += np.float32(noise) * rng.standard_normal(images.shape, dtype=np.float32)

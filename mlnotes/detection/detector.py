@@ -3,6 +3,9 @@
 Redmon & Farhadi, "YOLO9000: Better, Faster, Stronger" (CVPR 2017): anchors from clusters of the
 training boxes' shapes under the IoU distance; a fully convolutional network whose output volume
 holds, per cell and anchor, ``(p_c, b_x, b_y, b_w, b_h, c_1 … c_C)`` as ``yolo_encode`` writes it.
+Section 2 gives the "Dimension Clusters" (here with medians for means) and the direct location
+prediction (σ for the offsets, anchor · exp for the sizes); the class scores p_c · c_j and the
+filter-then-NMS pipeline follow Ng, Deep Learning Specialization, course 4 week 3.
 """
 
 import numpy as np
@@ -27,9 +30,6 @@ def anchor_shapes(sides, num_anchors: int, iterations: int = 20) -> np.ndarray:
 
     Returns:
         ndarray[B, 2]: the anchors' ``(w, h)``, float64.
-
-    Reference: YOLO9000, section 2 ("Dimension Clusters"), with medians for means.
-    Oracle: hand-computed clusters; a fixed point of assign_anchors then median (tests).
     """
     sides = np.asarray(sides, dtype=np.float64)
     check_scalar(num_anchors, "num_anchors", low=1, integer=True)
@@ -89,10 +89,6 @@ class TinyYolo(nn.Module):
         grid_size (int): S.
         image_size (int): H, the side of the images, 8 S.
         width (int): channels of the first convolution (the later ones have 2 and 4 times as many).
-
-    Reference: YOLO9000, section 2 (direct location prediction: σ for the offsets, anchor · exp
-    for the sizes).
-    Oracle: output ranges and shapes (tests); the chapter-7 notebooks' mAP.
     """
 
     def __init__(self, anchors, num_classes: int, grid_size: int, image_size: int, width: int):
@@ -141,9 +137,6 @@ def candidate_boxes(volume, anchors, image_size: int):
 
     Returns:
         (ndarray[S·S·B, 4], ndarray[S·S·B, C]): boxes ``(x1, y1, x2, y2)`` in pixels, scores.
-
-    Reference: Ng, Deep Learning Specialization, course 4 week 3 (class scores p_c · c_j).
-    Oracle: yolo_decode of every slot and the product written out (tests).
     """
     every = np.array(volume, copy=True)
     every[..., 0], every[..., 5:] = 1, 1  # score 1 for every slot: decode them all
@@ -157,9 +150,6 @@ def detect(volume, anchors, image_size: int, threshold: float, iou_threshold: fl
 
     Returns:
         (ndarray[K, 4], ndarray[K], ndarray[K]): the kept boxes, their scores and class labels.
-
-    Reference: Ng, Deep Learning Specialization, course 4 week 3 ("Putting it together: YOLO").
-    Oracle: filter_boxes then batched_nms called one by one; an encoded target's boxes (tests).
     """
     boxes, scores, labels = filter_boxes(
         *candidate_boxes(volume, anchors, image_size), threshold=threshold

@@ -9,6 +9,10 @@ or torch tensors are accepted; the answers are NumPy arrays and Python floats.
     ap = average_precision(pred_boxes, pred_scores, gt_boxes, iou_threshold=0.5)
     result = mean_average_precision(pred_boxes, pred_scores, pred_labels, gt_boxes, gt_labels)
     result.map, result.per_class
+
+References: Everingham et al., "The PASCAL VOC Challenge" (IJCV 2010), section 4.2, and its
+retrospective (IJCV 2015), section 2.2 (all-point AP, the devkit's ``VOCap``); Lin et al.,
+"Microsoft COCO" (ECCV 2014) and ``pycocotools`` (mAP@[.5:.95]).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mlnotes.core import as_class_labels, as_float_array, check_scalar
+from mlnotes.core import as_class_labels, as_float_array, check_same_length, check_scalar
 from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy
 
 COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)  # 0.5, 0.55, ..., 0.95: mAP@[0.5:0.95]
@@ -32,9 +36,6 @@ class PrecisionRecall(NamedTuple):
         scores (ndarray[K]): the detections' scores, decreasing.
         true_positive (ndarray[K]): bool, whether each ranked detection matched an object.
         num_ground_truth (int): G.
-
-    Oracle: explicit loops over the ranked detections (tests/test_detection_metrics.py).
-    Reference: Everingham et al., "The PASCAL VOC Challenge" (IJCV 2010), section 4.2.
     """
 
     precision: np.ndarray
@@ -53,9 +54,6 @@ class MeanAveragePrecision(NamedTuple):
             class without ground-truth boxes (left out of ``map``).
         per_threshold (ndarray[T]): the mAP at each IoU threshold.
         iou_thresholds (ndarray[T]): the thresholds, in the order given.
-
-    Oracle: ``average_precision`` per class and threshold, averaged by hand (tests).
-    Reference: Lin et al., "Microsoft COCO" (ECCV 2014), the detection evaluation.
     """
 
     map: float
@@ -80,23 +78,8 @@ def precision_recall(pred_boxes, pred_scores, gt_boxes, iou_threshold: float = 0
     "difficult" nor "crowd" objects exist here. Equal scores are ranked by image, then by
     index within the image (a stable sort), so the result is deterministic.
 
-    Args:
-        pred_boxes (list[ndarray[K_i, 4]]): detected boxes ``(x1, y1, x2, y2)`` of each image.
-        pred_scores (list[ndarray[K_i]]): their finite confidence scores.
-        gt_boxes (list[ndarray[G_i, 4]]): ground-truth boxes of each image (G_i may be 0).
-        iou_threshold (float): in [0, 1]; PASCAL VOC uses 0.5.
-
-    Returns:
-        PrecisionRecall: NumPy arrays of length K = sum K_i, best detection first.
-
-    Raises:
-        ValueError: lists of different lengths (one entry per image), bad boxes (as
-            ``box_area``, the message names the image), scores not finite or not (K_i,), a
-            threshold outside [0, 1]; TypeError: a list argument that is not a list or tuple.
-
-    Oracle: explicit loops over the ranked detections (tests/test_detection_metrics.py).
-    Reference: Lin et al., "Microsoft COCO: Common Objects in Context" (ECCV 2014) and the
-    ``pycocotools`` evaluation; Everingham et al., "The PASCAL VOC Challenge" (IJCV 2010), 4.2.
+    Inputs are per-image lists (module docstring); ``iou_threshold`` in [0, 1] (VOC: 0.5).
+    Returns a ``PrecisionRecall`` of length K = sum K_i, best detection first.
     """
     iou_threshold = _check_threshold(iou_threshold)
     preds, scores, gts = _per_image(pred_boxes, pred_scores, gt_boxes)
@@ -121,23 +104,7 @@ def average_precision(pred_boxes, pred_scores, gt_boxes, iou_threshold: float = 
     ``(r_k - r_{k-1}) p_k`` without the envelope, and it scores a fixed set of items rather
     than detections matched to objects.
 
-    Args:
-        pred_boxes (list[ndarray[K_i, 4]]): detected boxes ``(x1, y1, x2, y2)`` of each image.
-        pred_scores (list[ndarray[K_i]]): their finite confidence scores.
-        gt_boxes (list[ndarray[G_i, 4]]): ground-truth boxes of each image.
-        iou_threshold (float): in [0, 1]; a detection matches an object at IoU >= threshold.
-
-    Returns:
-        float: AP in [0, 1]; 0 when there is no detection.
-
-    Raises:
-        ValueError: as ``precision_recall``, or no ground-truth box in any image (AP is then
-            undefined: recall divides by the number of objects).
-
-    Oracle: a brute-force integral of the interpolated curve over explicit loops; hand-computed
-    cases written as fractions (tests/test_detection_metrics.py).
-    Reference: Everingham et al., "The PASCAL Visual Object Classes Challenge: A Retrospective"
-    (IJCV 2015), section 2.2 (all-point AP); the VOC 2012 devkit ``VOCap``.
+    Inputs as ``precision_recall``; returns AP in [0, 1] (0 without any detection).
     """
     curve = precision_recall(pred_boxes, pred_scores, gt_boxes, iou_threshold)
     if curve.num_ground_truth == 0:
@@ -168,26 +135,8 @@ def mean_average_precision(
     over them first; ``iou_threshold=COCO_IOU_THRESHOLDS`` (0.5, 0.55, ..., 0.95) gives COCO's
     mAP@[0.5:0.95] (with all-point rather than COCO's 101-point interpolation).
 
-    Args:
-        pred_boxes (list[ndarray[K_i, 4]]): detected boxes ``(x1, y1, x2, y2)`` of each image.
-        pred_scores (list[ndarray[K_i]]): their finite scores.
-        pred_labels (list[ndarray[K_i]]): their integer classes, in [0, num_classes).
-        gt_boxes (list[ndarray[G_i, 4]]): ground-truth boxes of each image.
-        gt_labels (list[ndarray[G_i]]): their integer classes.
-        iou_threshold (float | sequence[float]): one threshold in [0, 1], or several (T).
-        num_classes (int | None): C; ``None`` takes 1 + the largest label seen.
-
-    Returns:
-        MeanAveragePrecision: ``map`` (float), ``per_class`` (ndarray[C]), ``per_threshold``
-        (ndarray[T]), ``iou_thresholds`` (ndarray[T]).
-
-    Raises:
-        ValueError: as ``precision_recall``; labels not (K_i,) / (G_i,), negative or >=
-            num_classes; an empty threshold sequence; no ground-truth box at all (mAP undefined).
-
-    Oracle: ``average_precision`` on each class's boxes, averaged by hand (tests).
-    Reference: Everingham et al., "The PASCAL VOC Challenge" (IJCV 2010), section 4.2; Lin et
-    al., "Microsoft COCO" (ECCV 2014), the detection evaluation (mAP@[.5:.95]).
+    Inputs are per-image lists (module docstring), labels integers in [0, num_classes)
+    (``None``: 1 + the largest label seen); ``iou_threshold`` one threshold or a sequence.
     """
     thresholds = np.atleast_1d(np.asarray(iou_threshold, dtype=object))
     if thresholds.ndim != 1 or thresholds.size == 0:
@@ -273,12 +222,7 @@ def _per_image(pred_boxes, pred_scores, gt_boxes):
             raise TypeError(
                 f"{name} must be a list with one entry per image, got {type(value).__name__}"
             )
-    lengths = {len(pred_boxes), len(pred_scores), len(gt_boxes)}
-    if len(lengths) > 1:
-        raise ValueError(
-            "pred_boxes, pred_scores and gt_boxes must have one entry per image, got "
-            f"{len(pred_boxes)}, {len(pred_scores)} and {len(gt_boxes)} entries"
-        )
+    check_same_length(pred_boxes=pred_boxes, pred_scores=pred_scores, gt_boxes=gt_boxes)
     preds, scores, gts = [], [], []
     for i, (p, s, g) in enumerate(zip(pred_boxes, pred_scores, gt_boxes, strict=True)):
         p, _ = _as_boxes(_boxes_2d(p), f"pred_boxes[{i}]")

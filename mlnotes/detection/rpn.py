@@ -12,6 +12,11 @@ with ``(x, y, w, h)`` a box's centre and size and ``(x_a, y_a, w_a, h_a)`` the a
     anchors = anchor_grid(shapes, feature_size=8, stride=8)            # [8 * 8 * k, 4]
     labels, matched, deltas = rpn_targets(anchors, gt_boxes)           # 1 / 0 / -1, [A, 4]
     boxes, scores = propose(anchors, objectness, predicted_deltas, image_size=64, top_n=10)
+
+References: Ren et al., "Faster R-CNN" (NeurIPS 2015), sections 3.1-3.3 (anchors, equations (1)
+and (2), NMS at IoU 0.7 then the top-N proposals) and 4.1; Girshick et al., R-CNN (CVPR 2014),
+appendix C (the deltas); Girshick, "Fast R-CNN" (ICCV 2015), equation (3) (smooth L1); Hosang et
+al., "What makes for effective detection proposals?" (TPAMI 2016) (recall at IoU 0.5).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlnotes.core import as_float_array, check_float_tensor, check_scalar
+from mlnotes.core import as_float_array, check_float_tensor, check_same_length, check_scalar
 from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy, box_convert, nms
 from mlnotes.detection.detector import _stride8_layers
 from mlnotes.detection.yolo import _check_anchors
@@ -36,20 +41,9 @@ def anchor_grid(shapes, feature_size, stride: float) -> np.ndarray:
         centre of position (i, j) = ((j + ½) s, (i + ½) s)        (x, y) in pixels
         anchor (i, j, a) = (x - w_a / 2, y - h_a / 2, x + w_a / 2, y + h_a / 2)
 
-    Args:
-        shapes (ndarray[k, 2]): the anchor shapes ``(w_a, h_a)`` in pixels, positive.
-        feature_size (int | tuple[int, int]): the feature map's ``H`` (and ``W``), >= 1.
-        stride (float): s, pixels of the image per position of the map, > 0.
-
-    Returns:
-        ndarray[H·W·k, 4]: float64 boxes ``(x1, y1, x2, y2)``, row by row, then column, then
-        shape (index ``(i W + j) k + a``), the order of a ``[N, H, W, k]`` output flattened.
-
-    Raises:
-        ValueError: shapes not (k, 2) positive finite, a feature size below 1, stride <= 0.
-
-    Oracle: a triple loop over rows, columns and shapes (tests).
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.1 ("Anchors").
+    ``shapes [k, 2]`` are ``(w_a, h_a)`` > 0, ``feature_size`` is H or (H, W), ``stride`` s > 0.
+    Returns float64 boxes ``[H·W·k, 4]`` in the order of a ``[N, H, W, k]`` output flattened
+    (row, then column, then shape).
     """
     shapes = _check_anchors(shapes)
     height, width = (feature_size, feature_size) if np.isscalar(feature_size) else feature_size
@@ -73,19 +67,8 @@ def encode_deltas(boxes, anchors) -> np.ndarray:
     ``(x, y)`` is the centre and ``(w, h)`` the size: a shift in units of the anchor's size,
     and a scale as a log-ratio, so the same error costs the same on a small and a large box.
 
-    Args:
-        boxes (ndarray[N, 4]): target boxes ``(x1, y1, x2, y2)``, positive sizes.
-        anchors (ndarray[N, 4]): one anchor per box, ``(x1, y1, x2, y2)``, positive sizes.
-
-    Returns:
-        ndarray[N, 4]: float64 ``(t_x, t_y, t_w, t_h)``.
-
-    Raises:
-        ValueError: bad boxes (as ``box_area``), shapes that differ, a zero width or height.
-
-    Oracle: the formula on hand-computed boxes; ``decode_deltas`` inverts it (tests).
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2, equation (2);
-    Girshick et al., "Rich feature hierarchies..." (R-CNN, CVPR 2014), appendix C.
+    ``boxes`` and ``anchors`` are ``[N, 4]`` ``(x1, y1, x2, y2)`` with positive sizes, paired
+    row by row; returns float64 ``(t_x, t_y, t_w, t_h)`` ``[N, 4]``.
     """
     boxes = _positive_boxes(boxes, "boxes")
     anchors = _positive_boxes(anchors, "anchors")
@@ -93,9 +76,7 @@ def encode_deltas(boxes, anchors) -> np.ndarray:
         raise ValueError(
             f"boxes and anchors must pair up, got shapes {boxes.shape} and {anchors.shape}"
         )
-    x, y, w, h = box_convert(boxes, "xyxy", "cxcywh").T  # each [N]
-    xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
-    return np.stack([(x - xa) / wa, (y - ya) / ha, np.log(w / wa), np.log(h / ha)], axis=1)
+    return _encode(boxes, anchors)
 
 
 def decode_deltas(deltas, anchors) -> np.ndarray:
@@ -107,32 +88,11 @@ def decode_deltas(deltas, anchors) -> np.ndarray:
     so that no prediction overflows; ``encode_deltas`` never gives more on a box less than 62
     times its anchor's size.
 
-    Args:
-        deltas (ndarray[N, 4] | Tensor[N, 4]): ``(t_x, t_y, t_w, t_h)``, finite; a tensor is
-            read as NumPy.
-        anchors (ndarray[N, 4]): ``(x1, y1, x2, y2)``, positive sizes.
-
-    Returns:
-        ndarray[N, 4]: float64 boxes ``(x1, y1, x2, y2)``.
-
-    Raises:
-        ValueError: deltas not (N, 4) finite, bad anchors, N that differ.
-
-    Oracle: ``decode_deltas(encode_deltas(b, a), a) == b`` (tests); hand-computed boxes.
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2; torchvision
-    ``BoxCoder.decode_single``.
+    ``deltas [N, 4]`` (NumPy or tensor), ``anchors [N, 4]``; returns float64 boxes ``[N, 4]``.
     """
-    deltas = as_float_array(_to_numpy(deltas), "deltas").astype(np.float64)
     anchors = _positive_boxes(anchors, "anchors")
-    if deltas.shape != anchors.shape:
-        raise ValueError(
-            f"deltas must have shape {anchors.shape} (one row per anchor), got {deltas.shape}"
-        )
-    xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
-    scale = np.exp(np.minimum(deltas[:, 2:], MAX_LOG_SCALE))  # [N, 2]
-    centre = np.stack([xa + deltas[:, 0] * wa, ya + deltas[:, 1] * ha], axis=1)  # [N, 2]
-    size = np.stack([wa, ha], axis=1) * scale  # [N, 2]
-    return np.concatenate([centre - size / 2, centre + size / 2], axis=1)  # [N, 4]
+    deltas = _as_deltas(deltas, anchors)
+    return _decode(deltas, anchors)
 
 
 def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: float = 0.3):
@@ -148,22 +108,9 @@ def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: floa
     Each anchor is matched to the box of its highest IoU (the lower index on a tie), and its
     regression target is ``encode_deltas`` of that box; only positives use it.
 
-    Args:
-        anchors (ndarray[A, 4]): ``(x1, y1, x2, y2)``, e.g. from ``anchor_grid``; positive sizes.
-        gt_boxes (ndarray[G, 4]): the image's objects; G = 0 makes every anchor negative.
-        positive_iou (float), negative_iou (float): 0 <= negative_iou <= positive_iou <= 1.
-
-    Returns:
-        tuple: ``labels (ndarray[A])`` int64 in {1, 0, -1}; ``matched (ndarray[A])`` int64,
-        the index of each anchor's box (0 when G = 0); ``deltas (ndarray[A, 4])`` float64
-        (0 when G = 0).
-
-    Raises:
-        ValueError: bad boxes (as ``box_area``), a gt box of zero width or height, thresholds
-            out of order.
-
-    Oracle: a loop over the anchors with the rules written out (tests).
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2 ("Loss Function").
+    ``anchors [A, 4]``, ``gt_boxes [G, 4]`` (G = 0 makes every anchor negative), and
+    0 <= negative_iou <= positive_iou <= 1. Returns ``labels [A]`` int64, ``matched [A]`` (each
+    anchor's box index) and float64 ``deltas [A, 4]`` (0 when G = 0).
     """
     anchors = _positive_boxes(anchors, "anchors")
     gt_boxes = _as_boxes(_to_numpy(gt_boxes), "gt_boxes")[0].astype(np.float64)
@@ -184,7 +131,7 @@ def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: floa
     labels[best >= positive_iou] = 1
     best_for_gt = iou.max(axis=0)  # [G]
     labels[((iou == best_for_gt) & (best_for_gt > 0)).any(axis=1)] = 1
-    deltas = encode_deltas(gt_boxes[matched], anchors)  # [A, 4]
+    deltas = _encode(gt_boxes[matched], anchors)  # [A, 4]
     return labels, matched, deltas
 
 
@@ -199,23 +146,8 @@ def rpn_loss(logits, deltas, labels, delta_targets, lambda_reg: float = 1.0):
     positives (at least 1), both over the whole batch. The paper samples 256 anchors per image,
     half positive when it can; here every labelled anchor counts.
 
-    Args:
-        logits (Tensor[N, A]): objectness logits z.
-        deltas (Tensor[N, A, 4]): predicted ``(t_x, t_y, t_w, t_h)``.
-        labels (Tensor[N, A]): ``rpn_targets``' labels, integers in {1, 0, -1}.
-        delta_targets (Tensor[N, A, 4]): ``rpn_targets``' deltas.
-        lambda_reg (float): weight of the box term, >= 0.
-
-    Returns:
-        Tensor[]: the scalar loss, differentiable with respect to ``logits`` and ``deltas``.
-
-    Raises:
-        TypeError: logits, deltas or delta_targets not floating tensors; ValueError: shapes
-            that do not match, labels outside {1, 0, -1}, a negative weight.
-
-    Oracle: a loop over the anchors with the terms written out (tests).
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1.2, equation (1);
-    Girshick, "Fast R-CNN" (ICCV 2015), equation (3) (smooth L1).
+    ``logits [N, A]``, ``deltas`` and ``delta_targets [N, A, 4]`` floating tensors, ``labels
+    [N, A]`` in {1, 0, -1} (``rpn_targets``'); returns the scalar loss.
     """
     for name, value in (("logits", logits), ("deltas", deltas), ("delta_targets", delta_targets)):
         check_float_tensor(value, name)
@@ -257,37 +189,19 @@ def propose(
         keep the pre_nms_top_n best scores, drop boxes narrower or lower than min_size,
         nms(boxes, scores, iou_threshold), then the top_n best
 
-    Args:
-        anchors (ndarray[A, 4]): the anchors the deltas refer to.
-        scores (ndarray[A] | Tensor[A]): objectness of each anchor (a probability or a logit:
-            only the order counts); a tensor is read as NumPy.
-        deltas (ndarray[A, 4] | Tensor[A, 4]): predicted ``(t_x, t_y, t_w, t_h)``.
-        image_size (float): side of the (square) image in pixels, > 0.
-        top_n (int): proposals kept, >= 1 (fewer when fewer survive).
-        iou_threshold (float): NMS's threshold (Faster R-CNN: 0.7).
-        pre_nms_top_n (int | None): boxes kept before NMS (None: all).
-        min_size (float): smallest width and height kept, >= 0.
-
-    Returns:
-        tuple: ``boxes (ndarray[K, 4])`` float64 and ``scores (ndarray[K])`` float64, by
-        decreasing score, K <= top_n.
-
-    Raises:
-        ValueError: shapes that do not match, scores or deltas not finite, a parameter out of
-            range.
-
-    Oracle: the steps one by one with ``decode_deltas``, ``np.clip`` and ``nms`` (tests).
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.3 (NMS at IoU 0.7 on the
-    proposals, then the top-N ranked ones); torchvision ``RegionProposalNetwork``.
+    ``anchors [A, 4]``; ``scores [A]`` (probabilities or logits: only the order counts) and
+    ``deltas [A, 4]``, NumPy or tensors. Returns float64 ``boxes [K, 4]`` and ``scores [K]`` by
+    decreasing score, K <= top_n.
     """
     anchors = _positive_boxes(anchors, "anchors")
     scores = as_float_array(_to_numpy(scores), "scores").astype(np.float64)
     if scores.shape != (len(anchors),):
         raise ValueError(f"scores must have shape ({len(anchors)},), got {scores.shape}")
+    deltas = _as_deltas(deltas, anchors)
     image_size = check_scalar(image_size, "image_size", low=0, strict=True)
     check_scalar(top_n, "top_n", low=1, integer=True)
     min_size = check_scalar(min_size, "min_size", low=0)
-    boxes = np.clip(decode_deltas(deltas, anchors), 0, image_size)  # [A, 4]
+    boxes = np.clip(_decode(deltas, anchors), 0, image_size)  # [A, 4]
     order = np.argsort(-scores, kind="stable")  # [A]
     if pre_nms_top_n is not None:
         check_scalar(pre_nms_top_n, "pre_nms_top_n", low=1, integer=True)
@@ -303,25 +217,10 @@ def proposal_recall(proposals, gt_boxes, iou_threshold: float = 0.5) -> float:
 
         recall = #{objects g : max_p IoU(p, g) >= iou_threshold} / #objects
 
-    Args:
-        proposals (list of ndarray[K_i, 4]): each image's proposals.
-        gt_boxes (list of ndarray[G_i, 4]): each image's objects, as many images.
-        iou_threshold (float): in [0, 1].
-
-    Returns:
-        float: the recall in [0, 1] (nan when there is no object at all).
-
-    Raises:
-        ValueError: lists of different lengths, bad boxes, a threshold outside [0, 1].
-
-    Oracle: a double loop over objects and proposals (tests).
-    Reference: Hosang et al., "What makes for effective detection proposals?" (TPAMI 2016),
-    recall at IoU 0.5; Ren et al., "Faster R-CNN" (NeurIPS 2015), section 4.1, figure 3.
+    ``proposals`` and ``gt_boxes`` are lists with one ``[K_i, 4]`` / ``[G_i, 4]`` array per image;
+    returns the recall in [0, 1] (nan without any object).
     """
-    if len(proposals) != len(gt_boxes):
-        raise ValueError(
-            f"one list of proposals per image: {len(proposals)} lists for {len(gt_boxes)} images"
-        )
+    check_same_length(proposals=proposals, gt_boxes=gt_boxes)
     iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0)
     if iou_threshold > 1:
         raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
@@ -348,12 +247,7 @@ class TinyRPN(nn.Module):
     in ``anchor_grid``'s order (row, column, shape). One logit per anchor (a sigmoid), where the
     paper has two (a softmax over object / not object); the two are equivalent.
 
-    Args:
-        num_anchors (int): k, anchor shapes per position.
-        width (int): channels of the first convolution (the later ones have 2 and 4 times as many).
-
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.1 and figure 3.
-    Oracle: output shapes and order (tests); proposal recall in the chapter-7 notebook.
+    ``num_anchors`` is k; ``width`` the channels of the first convolution (then 2 and 4 times).
     """
 
     def __init__(self, num_anchors: int, width: int):
@@ -373,6 +267,32 @@ class TinyRPN(nn.Module):
         deltas = self.box_deltas(h).view(n, self.k, 4, *h.shape[2:])  # [N, k, 4, H', W']
         deltas = deltas.permute(0, 3, 4, 1, 2).reshape(n, -1, 4)  # [N, H' W' k, 4]
         return logits, deltas
+
+
+def _encode(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """encode_deltas on checked float64 boxes and anchors."""
+    x, y, w, h = box_convert(boxes, "xyxy", "cxcywh").T  # each [N]
+    xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
+    return np.stack([(x - xa) / wa, (y - ya) / ha, np.log(w / wa), np.log(h / ha)], axis=1)
+
+
+def _decode(deltas: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """decode_deltas on checked float64 deltas and anchors."""
+    xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
+    scale = np.exp(np.minimum(deltas[:, 2:], MAX_LOG_SCALE))  # [N, 2]
+    centre = np.stack([xa + deltas[:, 0] * wa, ya + deltas[:, 1] * ha], axis=1)  # [N, 2]
+    size = np.stack([wa, ha], axis=1) * scale  # [N, 2]
+    return np.concatenate([centre - size / 2, centre + size / 2], axis=1)  # [N, 4]
+
+
+def _as_deltas(deltas, anchors: np.ndarray) -> np.ndarray:
+    """``deltas`` as finite float64, one row per anchor, or a clear error."""
+    deltas = as_float_array(_to_numpy(deltas), "deltas").astype(np.float64)
+    if deltas.shape != anchors.shape:
+        raise ValueError(
+            f"deltas must have shape {anchors.shape} (one row per anchor), got {deltas.shape}"
+        )
+    return deltas
 
 
 def _positive_boxes(boxes, name: str) -> np.ndarray:

@@ -3,6 +3,12 @@
 pairs:          i, j, same = make_pairs(labels)          (half same person, half not)
 verification:   "same" when d(x_i, x_j) <= tau;  ROC, AUC, the best tau
 identification: the nearest of K enrolled people, one photograph each (one-shot)
+
+References: Huang et al., "Labeled Faces in the Wild" (2007) (balanced pairs, a threshold fixed
+before the test pairs); Fawcett, "An introduction to ROC analysis" (Pattern Recognition Letters
+2006), sections 3 and 7; Schroff et al., "FaceNet" (CVPR 2015), section 4; Koch et al., "Siamese
+neural networks for one-shot image recognition" (2015), section 4.2 (k-way one-shot); Ng, Deep
+Learning Specialization, course 4 week 4.
 """
 
 from __future__ import annotations
@@ -11,7 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlnotes.core import as_binary_labels, as_class_labels, as_float_array, check_scalar
+from mlnotes.core import (
+    as_binary_labels,
+    as_class_labels,
+    as_float_array,
+    check_same_length,
+    check_scalar,
+)
 from mlnotes.faces.distances import pairwise_distances
 
 
@@ -22,21 +34,8 @@ def make_pairs(labels, n_pairs: int = 2000, seed: int = 0):
     them when there are fewer than ``n_pairs / 2``); different-person pairs uniformly among the
     pairs with different labels, as many as the same-person ones.
 
-    Args:
-        labels (ndarray[N]): integer identities; at least two, one of them with two images.
-        n_pairs (int): number of pairs wanted, >= 2.
-        seed (int): seed of the draw.
-
-    Returns:
-        tuple: ``i, j (ndarray[P])`` int64 indices and ``same (ndarray[P])`` bool, P <= n_pairs.
-
-    Raises:
-        ValueError: a single identity, or no identity with two images.
-
-    Oracle: the labels of each returned pair agree with ``same``, no pair repeats among the
-    same-person ones (tests/test_faces.py).
-    Reference: Huang et al., "Labeled Faces in the Wild" (2007), the balanced pairs of its
-    verification protocol.
+    ``labels [N]`` are integer identities (at least two, one of them with two images); returns
+    int64 ``i, j [P]`` and bool ``same [P]``, P <= n_pairs.
     """
     labels = as_class_labels(labels, name="labels")
     n_pairs = check_scalar(n_pairs, "n_pairs", low=2, integer=True)
@@ -65,9 +64,6 @@ class VerificationMetrics:
     """ROC of the rule "same when d <= threshold", its AUC, and the most accurate threshold.
 
     The result of ``verification_metrics``; arrays are NumPy, ``[K]`` for K thresholds.
-
-    Oracle: see ``verification_metrics`` (scikit-learn's ``roc_curve``, a pair count).
-    Reference: Fawcett, "An introduction to ROC analysis" (Pattern Recognition Letters 2006).
     """
 
     fpr: np.ndarray  # [K] false positive rate at each threshold
@@ -91,28 +87,13 @@ def verification_metrics(distances, same) -> VerificationMetrics:
 
         AUC = P(d_diff > d_same) + P(d_diff = d_same) / 2.
 
-    Args:
-        distances (ndarray[P]): d of each pair (any score where smaller means "more alike").
-        same (ndarray[P]): True (1) for a same-person pair; both kinds must occur.
-
-    Returns:
-        VerificationMetrics: ``best_threshold`` is the tau of highest accuracy (the smallest
-        such tau), ``accuracy`` that accuracy on these pairs.
-
-    Raises:
-        ValueError: lengths that differ, only one kind of pair, NaN distances.
-
-    Oracle: ``sklearn.metrics.roc_curve`` and ``roc_auc_score`` on ``-distances``; a double
-    loop that counts the ordered (same, different) pairs (tests/test_faces.py).
-    Reference: Fawcett, "An introduction to ROC analysis" (Pattern Recognition Letters 2006),
-    sections 3 and 7; Schroff et al., "FaceNet" (CVPR 2015), section 4 (VAL/FAR at a threshold).
+    ``distances [P]`` (any score where smaller means "more alike") and ``same [P]`` (1 for a
+    same-person pair; both kinds must occur). ``best_threshold`` is the smallest tau of highest
+    accuracy, ``accuracy`` that accuracy on these pairs.
     """
     distances = as_float_array(distances, "distances", ndim=1).astype(np.float64)
     same = as_binary_labels(np.asarray(same, dtype=np.float64), "same").astype(bool)
-    if len(distances) != len(same):
-        raise ValueError(
-            f"distances and same must have the same length, got {len(distances)} and {len(same)}"
-        )
+    check_same_length(distances=distances, same=same)
     n_same, n_diff = int(same.sum()), int((~same).sum())
     if n_same == 0 or n_diff == 0:
         raise ValueError(f"ROC needs both kinds of pairs, got {n_same} same and {n_diff} different")
@@ -136,24 +117,11 @@ def verification_accuracy(distances, same, threshold: float) -> float:
 
         accuracy = mean_i [ (d_i <= threshold) == same_i ]
 
-    Args:
-        distances (ndarray[P]): d of each pair.
-        same (ndarray[P]): True for a same-person pair.
-        threshold (float): tau, e.g. ``verification_metrics(val...).best_threshold``.
-
-    Returns:
-        float: in [0, 1].
-
-    Oracle: a loop over the pairs (tests/test_faces.py).
-    Reference: Huang et al., "Labeled Faces in the Wild" (2007), the accuracy of a verifier at
-    a threshold fixed before the test pairs are seen.
+    ``distances [P]``, ``same [P]``; ``threshold`` e.g. a validation set's ``best_threshold``.
     """
     distances = as_float_array(distances, "distances", ndim=1)
     same = as_binary_labels(np.asarray(same, dtype=np.float64), "same").astype(bool)
-    if len(distances) != len(same):
-        raise ValueError(
-            f"distances and same must have the same length, got {len(distances)} and {len(same)}"
-        )
+    check_same_length(distances=distances, same=same)
     if len(same) == 0:
         raise ValueError("accuracy needs at least one pair, got 0")
     return float(np.mean((distances <= float(threshold)) == same))
@@ -164,28 +132,18 @@ def identify(queries, gallery, gallery_labels) -> np.ndarray:
 
         label(q) = gallery_labels[argmin_g ||q - g||^2]
 
-    Args:
-        queries (ndarray[Q, D]): embeddings of the new photographs.
-        gallery (ndarray[G, D]): embeddings of the enrolled photographs, computed once.
-        gallery_labels (ndarray[G]): their identities.
-
-    Returns:
-        ndarray[Q]: int64 predicted identities.
-
-    Oracle: a loop over the gallery for each query (tests/test_faces.py).
-    Reference: Ng, Deep Learning Specialization, course 4 week 4 (face recognition: is the
-    person one of K in the database?); Koch et al., "Siamese neural networks for one-shot image
-    recognition" (ICML deep learning workshop 2015), section 4.
+    ``queries [Q, D]``, ``gallery [G, D]`` (computed once) and ``gallery_labels [G]``; returns
+    int64 identities ``[Q]``.
     """
     gallery_labels = as_class_labels(gallery_labels, name="gallery_labels")
-    dist = pairwise_distances(
-        as_float_array(queries, "queries", ndim=2), as_float_array(gallery, "gallery", ndim=2)
-    )  # [Q, G]
-    if dist.shape[1] != len(gallery_labels):
-        raise ValueError(
-            f"gallery has {dist.shape[1]} rows but gallery_labels {len(gallery_labels)} labels"
-        )
-    return gallery_labels[dist.argmin(1)]
+    gallery = as_float_array(gallery, "gallery", ndim=2)
+    check_same_length(gallery=gallery, gallery_labels=gallery_labels)
+    return _nearest(as_float_array(queries, "queries", ndim=2), gallery, gallery_labels)
+
+
+def _nearest(queries: np.ndarray, gallery: np.ndarray, gallery_labels: np.ndarray) -> np.ndarray:
+    """identify on checked inputs."""
+    return gallery_labels[pairwise_distances(queries, gallery).argmin(1)]  # [Q]
 
 
 def one_shot_accuracy(embeddings, labels, k: int = 10, trials: int = 200, seed: int = 0):
@@ -194,28 +152,12 @@ def one_shot_accuracy(embeddings, labels, k: int = 10, trials: int = 200, seed: 
     Each trial picks ``k`` identities, enrols one random photograph of each (the gallery) and
     asks ``identify`` for one other random photograph of one of them; chance is ``1 / k``.
 
-    Args:
-        embeddings (ndarray[N, D]): embeddings of unseen people's photographs.
-        labels (ndarray[N]): their identities; at least ``k`` identities with two photographs.
-        k (int): enrolled people per trial, >= 2.
-        trials (int): number of queries, >= 1.
-        seed (int): seed of the draws.
-
-    Returns:
-        float: the fraction of queries given the right identity.
-
-    Oracle: with embeddings equal to one-hot labels it is 1; with constant embeddings it is
-    ``1 / k`` on average (tests/test_faces.py).
-    Reference: Koch et al., "Siamese neural networks for one-shot image recognition" (2015),
-    section 4.2 (k-way one-shot tasks); Ng, Deep Learning Specialization, course 4 week 4.
+    ``embeddings [N, D]`` of unseen people, ``labels [N]`` with at least ``k`` identities of two
+    photographs; ``trials`` queries drawn with ``seed``. Returns the fraction answered right.
     """
     embeddings = as_float_array(embeddings, "embeddings", ndim=2)
     labels = as_class_labels(labels, name="labels")
-    if len(embeddings) != len(labels):
-        raise ValueError(
-            f"embeddings and labels must have the same length, got {len(embeddings)} and "
-            f"{len(labels)}"
-        )
+    check_same_length(embeddings=embeddings, labels=labels)
     k = check_scalar(k, "k", low=2, integer=True)
     trials = check_scalar(trials, "trials", low=1, integer=True)
     people, counts = np.unique(labels, return_counts=True)
@@ -230,6 +172,6 @@ def one_shot_accuracy(embeddings, labels, k: int = 10, trials: int = 200, seed: 
         gallery = np.array([s[0] for s in shots])  # [k] one photograph per person
         asked = int(rng.integers(k))
         query = shots[asked][1]  # another photograph of one of them
-        guess = identify(embeddings[[query]], embeddings[gallery], labels[gallery])[0]
+        guess = _nearest(embeddings[[query]], embeddings[gallery], labels[gallery])[0]
         correct += int(guess == enrolled[asked])
     return correct / trials

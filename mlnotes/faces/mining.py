@@ -10,58 +10,42 @@ negative ``n``:
   exists); when none is farther, the farthest negative (as TensorFlow Addons'
   ``triplet_semihard_loss``);
 - ``"hard"``: the closest negative, ``argmin_n d(a, n)``.
+
+References: Schroff et al., "FaceNet" (CVPR 2015), section 3.2 (triplet selection, equation
+(4)); Hermans et al., "In defense of the triplet loss for person re-identification" (2017),
+section 2 (hard mining within a batch).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mlnotes.core import as_class_labels
+from mlnotes.core import as_class_labels, as_float_array, check_same_length
 from mlnotes.faces.distances import pairwise_distances
 
 STRATEGIES = ("random", "semi_hard", "hard")
 
 
 def mine_triplets(embeddings, labels, strategy: str = "random", seed: int | None = 0):
-    """Index triplets ``(a, p, n)`` of a batch: every anchor-positive pair, one negative each.
+    """Index triplets ``(a, p, n)``, each ``ndarray[T]``: every anchor-positive pair, one negative.
 
         semi_hard: n = argmin { d(a, n) : label n != label a, d(a, n) > d(a, p) }
         hard:      n = argmin { d(a, n) : label n != label a }
 
-    with ``d`` the squared Euclidean distance between rows of ``embeddings``. Ties go to the
-    lowest index.
-
-    Args:
-        embeddings (Tensor[N, D] | ndarray[N, D]): the batch's embeddings (a tensor is read
-            without its gradient; the loss is computed afterwards on the rows these indices
-            pick).
-        labels (Tensor[N] | ndarray[N]): integer identities; at least two identities, and at
-            least one identity with two images.
-        strategy (str): ``"random"``, ``"semi_hard"`` or ``"hard"``.
-        seed (int | None): seed of the random negatives (``"random"`` only).
-
-    Returns:
-        tuple of three ndarray[T] int64: anchor, positive and negative indices, T the number of
-        ordered anchor-positive pairs, anchors in increasing order.
-
-    Raises:
-        ValueError: unknown strategy, lengths that differ, a single identity, or no identity
-            with two images.
-
-    Oracle: a triple loop over (a, p, n) that checks the labels and searches the hardest and
-    semi-hard negative by brute force (tests/test_faces.py).
-    Reference: Schroff et al., "FaceNet" (CVPR 2015), section 3.2 (triplet selection, equation
-    (4) for semi-hard negatives); Hermans et al., "In defense of the triplet loss for person
-    re-identification" (2017), section 2 (hard mining within a batch).
+    with ``d`` the squared Euclidean distance between rows of ``embeddings [N, D]`` (a tensor is
+    read without its gradient), ``labels [N]`` the identities. Ties go to the lowest index;
+    anchors come in increasing order; ``seed`` drives the ``"random"`` negatives.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    emb = _as_numpy(embeddings)
-    labels = as_class_labels(_as_numpy(labels, integer=True), name="labels")
-    if emb.ndim != 2 or len(emb) != len(labels):
-        raise ValueError(
-            f"expected embeddings (N, D) and labels (N,), got {emb.shape} and {labels.shape}"
-        )
+    emb = as_float_array(_to_numpy(embeddings), "embeddings", ndim=2).astype(np.float64)
+    labels = as_class_labels(_to_numpy(labels), name="labels")
+    check_same_length(embeddings=emb, labels=labels)
+    return triplets_of(emb, labels, strategy, seed)
+
+
+def triplets_of(emb: np.ndarray, labels: np.ndarray, strategy: str, seed: int | None):
+    """``mine_triplets`` on checked float64 ``emb [N, D]`` and int64 ``labels [N]``."""
     same = labels[:, None] == labels[None, :]  # [N, N]
     if same.all():
         raise ValueError("labels hold a single identity: a triplet needs a negative")
@@ -85,9 +69,6 @@ def mine_triplets(embeddings, labels, strategy: str = "random", seed: int | None
     return anchor, positive, np.where(has_beyond, beyond.argmin(1), farthest)
 
 
-def _as_numpy(x, integer: bool = False) -> np.ndarray:
-    """A NumPy copy of a tensor (detached, on the CPU) or an array."""
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    return x if integer else x.astype(np.float64)
+def _to_numpy(x) -> np.ndarray:
+    """A tensor as an ndarray (detached, on the CPU); anything else through ``np.asarray``."""
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)

@@ -2,6 +2,11 @@
 
 f(x) = normalise(W . avgpool(conv blocks(x)))            (FaceEmbedder, ||f(x)|| = 1)
 y_hat = sigmoid(sum_k w_k feature_k(f(x_i), f(x_j)) + b)   (PairClassifier)
+
+References: Bromley et al., "Signature verification using a Siamese time delay neural network"
+(NIPS 1993); Taigman et al., "DeepFace" (CVPR 2014), section 4.2 (weighted χ² features);
+Schroff et al., "FaceNet" (CVPR 2015), section 3 (the L2-normalised embedding); Ng, Deep
+Learning Specialization, course 4 week 4.
 """
 
 from __future__ import annotations
@@ -32,12 +37,6 @@ class FaceEmbedder(nn.Module):
         width (int): channels of the first convolution.
 
     Shapes: ``x (Tensor[N, in_channels, H, W])``, H, W >= 8 -> ``Tensor[N, embedding_dim]``.
-
-    Oracle: the output has unit norm and the same image gives the same embedding in both
-    branches (tests/test_faces.py); its quality is measured in the chapter's notebooks.
-    Reference: Bromley et al., "Signature verification using a Siamese time delay neural
-    network" (NIPS 1993); Taigman et al., "DeepFace" (CVPR 2014); Schroff et al., "FaceNet"
-    (CVPR 2015), section 3 (the L2-normalised embedding).
     """
 
     def __init__(self, in_channels: int = 1, embedding_dim: int = 64, width: int = 16):
@@ -86,14 +85,6 @@ def pair_features(emb1, emb2, kind: str = "l1", eps: float = 1e-8):
 
     Returns:
         Tensor[N, D]: one feature per component.
-
-    Raises:
-        ValueError: an unknown kind, shapes that differ, or negative components for ``"chi2"``.
-
-    Oracle: hand-computed pairs and a loop over components (tests/test_faces.py).
-    Reference: Taigman et al., "DeepFace" (CVPR 2014), section 4.2 (weighted χ² distance);
-    Ng, Deep Learning Specialization, course 4 week 4 (face verification as binary
-    classification).
     """
     if kind not in FEATURES:
         raise ValueError(f"kind must be one of {FEATURES}, got {kind!r}")
@@ -129,11 +120,6 @@ class PairClassifier(nn.Module):
         kind (str): ``"l1"`` or ``"chi2"`` (see ``pair_features``).
 
     Shapes: ``pairs (Tensor[N, 2, D])`` -> ``Tensor[N]`` logits.
-
-    Oracle: the logit equals a hand computation of ``w . features + b``
-    (tests/test_faces.py).
-    Reference: Taigman et al., "DeepFace" (CVPR 2014), section 4.2; Ng, Deep Learning
-    Specialization, course 4 week 4.
     """
 
     def __init__(self, embedding_dim: int, kind: str = "l1"):

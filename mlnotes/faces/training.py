@@ -4,6 +4,9 @@
 training needs two things it does not do: batches built from whole identities (K photographs of
 each of P people, so that every anchor has positives), and triplets chosen from the batch's
 *current* embeddings between the forward pass and the loss. Hence this small loop of its own.
+
+References: Schroff et al., "FaceNet" (CVPR 2015), section 3.2; Hermans et al., "In defense of
+the triplet loss for person re-identification" (2017), section 2 (PK batches).
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import numpy as np
 import torch
 
 from mlnotes.core import as_class_labels, check_scalar
-from mlnotes.faces.distances import triplet_loss
-from mlnotes.faces.mining import STRATEGIES, mine_triplets
+from mlnotes.faces.distances import triplet_hinge
+from mlnotes.faces.mining import STRATEGIES, triplets_of
 from mlnotes.train import tqdm
 
 
@@ -25,20 +28,7 @@ def pk_batches(labels, people: int, shots: int, steps: int, seed: int = 0):
     Each batch draws ``people`` distinct identities among those with at least ``shots``
     photographs, then ``shots`` distinct photographs of each, uniformly.
 
-    Args:
-        labels (ndarray[N]): identities.
-        people (int): P >= 2; shots (int): K >= 2; steps (int): number of batches >= 0.
-        seed (int): seed of the draws.
-
-    Yields:
-        ndarray[P * K]: int64 indices into ``labels``, grouped by identity.
-
-    Raises:
-        ValueError: fewer than P identities with K photographs.
-
-    Oracle: every batch holds P labels K times each (tests/test_faces.py).
-    Reference: Hermans et al., "In defense of the triplet loss for person re-identification"
-    (2017), section 2 (PK batches).
+    Yields ``steps`` int64 index arrays ``[P * K]`` into ``labels``, grouped by identity.
     """
     labels = as_class_labels(labels, name="labels")
     people = check_scalar(people, "people", low=2, integer=True)
@@ -79,28 +69,12 @@ def train_triplets(
     Each step: embed the batch, ``mine_triplets`` with ``strategy`` on the detached
     embeddings, ``triplet_loss(..., reduction="mean")`` on the rows it picked, one Adam step.
 
-    Args:
-        model (nn.Module): the encoder, images -> embeddings.
-        x (ndarray[N, C, H, W]): training images; labels (ndarray[N]): their identities.
-        strategy (str): ``"random"``, ``"semi_hard"`` or ``"hard"``.
-        steps (int): Adam steps (the budget); people, shots (int): P and K of each batch.
-        margin (float): alpha of the triplet loss; lr (float): Adam's learning rate.
-        seed (int): seed of the batches and of the random negatives.
-        device (torch.device | str): where to compute; progress (bool): a tqdm bar.
-        evaluate (callable | None): ``model -> float`` (e.g. a validation AUC), called in
-            ``eval()`` mode without gradients before the first step, every ``eval_every`` steps
-            and after the last one.
-        eval_every (int): steps between two evaluations, >= 1.
-
-    Returns:
-        dict[str, list[float]]: per step, ``"loss"`` (the mean triplet loss) and ``"active"``
-        (the fraction of mined triplets with a positive loss); with ``evaluate``, also
-        ``"eval_step"`` (steps done) and ``"eval"`` (its values).
-
-    Oracle: the loss falls on separable identities, and two runs with one seed repeat exactly
-    (tests/test_faces.py); the chapter's notebooks measure what it learns.
-    Reference: Schroff et al., "FaceNet" (CVPR 2015), section 3.2; Hermans et al., "In defense
-    of the triplet loss for person re-identification" (2017), section 2.
+    ``x [N, C, H, W]`` images and ``labels [N]`` identities; ``steps`` Adam steps on P x K
+    batches (``people``, ``shots``). ``evaluate`` (``model -> float``, e.g. a validation AUC)
+    runs in ``eval()`` mode without gradients before the first step, every ``eval_every`` steps
+    and after the last. Returns per step ``"loss"`` (the mean triplet loss) and ``"active"``
+    (the fraction of mined triplets with a positive loss); with ``evaluate``, also
+    ``"eval_step"`` and ``"eval"``.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -108,11 +82,12 @@ def train_triplets(
     labels = as_class_labels(labels, name="labels")
     if len(images) != len(labels):
         raise ValueError(f"x has {len(images)} images but labels {len(labels)} labels")
+    margin = check_scalar(margin, "margin", low=0)
+    check_scalar(eval_every, "eval_every", low=1, integer=True)
     model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     # the learning rate falls from lr to 0 along half a cosine: large steps first, fine ones last
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
-    check_scalar(eval_every, "eval_every", low=1, integer=True)
     history: dict[str, list[float]] = {"loss": [], "active": []}
 
     def record(step):
@@ -127,8 +102,9 @@ def train_triplets(
     batches = pk_batches(labels, people, shots, steps, seed)
     for step, index in enumerate(tqdm(batches, total=steps, disable=not progress)):
         emb = model(images[index].to(device))  # [P K, D]
-        a, p, n = mine_triplets(emb, labels[index], strategy, seed=seed * 100_003 + step)
-        losses = triplet_loss(emb[a], emb[p], emb[n], margin, reduction="none")  # [T]
+        detached = emb.detach().cpu().numpy().astype(np.float64)
+        a, p, n = triplets_of(detached, labels[index], strategy, seed=seed * 100_003 + step)
+        losses = triplet_hinge(emb[a], emb[p], emb[n], margin)  # [T]
         loss = losses.mean()
         optimizer.zero_grad()
         loss.backward()
