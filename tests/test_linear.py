@@ -216,6 +216,18 @@ def test_fit_records_a_falling_cost(fitted):
     assert history[-1] < 0.1
 
 
+def test_fit_takes_the_steps_of_the_public_loss_and_grad():
+    # fit runs an unchecked copy of the cost once per step: it must step exactly like the public one
+    _, _, X, y = problem()
+    model = LogisticRegression(lr=0.5, epochs=2, l2=0.3).fit(X, y)
+    J0, dw0, db0 = logistic_loss_and_grad(np.zeros(4), 0.0, X, y, l2=0.3)
+    w1, b1 = -0.5 * dw0, -0.5 * db0
+    J1, dw1, db1 = logistic_loss_and_grad(w1, b1, X, y, l2=0.3)
+    np.testing.assert_array_equal(model.history_, [J0, J1])
+    np.testing.assert_array_equal(model.coef_, w1 - 0.5 * dw1)
+    assert model.intercept_ == b1 - 0.5 * db1
+
+
 def test_predict_threshold_and_shapes(fitted, breast_cancer):
     X = breast_cancer.X_test
     p = fitted.predict_proba(X)

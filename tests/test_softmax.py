@@ -221,6 +221,18 @@ def test_model_interface_and_bad_input(iris):
         SoftmaxRegression(num_classes=4).fit(X, np.full(150, 5))
 
 
+def test_fit_takes_the_steps_of_the_public_loss_and_grad():
+    # fit runs an unchecked copy of the cost once per step: it must step exactly like the public one
+    _, _, X, y = problem()
+    model = SoftmaxRegression(lr=0.5, epochs=2, l2=0.3).fit(X, y)
+    J0, dW0, db0 = softmax_loss_and_grad(np.zeros((4, 3)), np.zeros(3), X, y, l2=0.3)
+    W1, b1 = -0.5 * dW0, -0.5 * db0
+    J1, dW1, db1 = softmax_loss_and_grad(W1, b1, X, y, l2=0.3)
+    np.testing.assert_array_equal(model.history_, [J0, J1])
+    np.testing.assert_array_equal(model.coef_, W1 - 0.5 * dW1)
+    np.testing.assert_array_equal(model.intercept_, b1 - 0.5 * db1)
+
+
 def test_num_classes_keeps_a_class_absent_from_training():
     X = np.array([[0.0], [1.0]])
     model = SoftmaxRegression(epochs=5, num_classes=3).fit(X, np.array([0, 1]))

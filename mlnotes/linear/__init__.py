@@ -4,7 +4,7 @@ Examples are rows: ``X (ndarray[m, n_x])``; the maths in the book is written per
 ``z = W^T x + b``, which for a batch reads ``Z = X W + b``.
 """
 
-from mlnotes.linear.base import GradientDescentClassifier
+from mlnotes.linear.base import LinearClassifier
 from mlnotes.linear.logistic import (
     LogisticRegression,
     binary_cross_entropy,
@@ -24,7 +24,7 @@ from mlnotes.linear.softmax import (
 )
 
 __all__ = [
-    "GradientDescentClassifier",
+    "LinearClassifier",
     "LogisticRegression",
     "SoftmaxRegression",
     "binary_cross_entropy",

@@ -3,6 +3,9 @@
 Examples are rows: ``X (ndarray[m, n_x])``, ``y (ndarray[m])``, weights ``w (ndarray[n_x])``.
 The maths in the book is written per example, ``z = W^T x + b``; for a batch it reads
 ``z = X w + b``.
+
+References: Cox (1958); Bishop, *Pattern Recognition and Machine Learning*, section 4.3.2;
+Goodfellow et al., *Deep Learning*, section 3.10 and eq. (6.23) (the softplus form).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from mlnotes.core import (
     check_scalar,
     require_examples,
 )
-from mlnotes.linear.base import GradientDescentClassifier
+from mlnotes.linear.base import LinearClassifier
 
 # log(y_hat) is clamped below at -100, the convention of torch.nn.functional.binary_cross_entropy,
 # so that a confident wrong prediction (y_hat = 0 for y = 1) costs 100 rather than infinity.
@@ -34,11 +37,11 @@ def sigmoid(z):
 
     Returns:
         ndarray[...]: values in [0, 1], same shape as ``z``.
-
-    Oracle: ``scipy.special.expit`` and ``torch.sigmoid``.
-    Reference: Goodfellow et al., *Deep Learning*, section 3.10 (logistic sigmoid).
     """
-    z = as_float_array(z, "z")
+    return _sigmoid(as_float_array(z, "z"))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
     out = np.empty_like(z)
     positive = z >= 0
     out[positive] = 1.0 / (1.0 + np.exp(-z[positive]))
@@ -55,9 +58,6 @@ def sigmoid_grad(z):
 
     Returns:
         ndarray[...]: values in (0, 1/4], largest at ``z = 0``.
-
-    Oracle: ``torch.autograd.grad`` of ``torch.sigmoid``.
-    Reference: Bishop, *Pattern Recognition and Machine Learning*, eq. (4.88).
     """
     s = sigmoid(z)
     return s * (1.0 - s)
@@ -76,9 +76,6 @@ def binary_cross_entropy(y_hat, y) -> float:
 
     Returns:
         float: the mean loss J.
-
-    Oracle: ``torch.nn.functional.binary_cross_entropy``.
-    Reference: Cox (1958); Bishop, *Pattern Recognition and Machine Learning*, eq. (4.90).
     """
     y_hat = as_float_array(y_hat, "y_hat", ndim=1)
     y = as_binary_labels(y)
@@ -110,13 +107,14 @@ def logistic_loss(z, y) -> np.ndarray:
 
     Returns:
         ndarray[...]: one loss per element.
-
-    Oracle: ``torch.nn.functional.binary_cross_entropy_with_logits(reduction="none")``.
-    Reference: Goodfellow et al., *Deep Learning*, eq. (6.23) (softplus form).
     """
     z, y = as_float_array(z, "z"), as_float_array(y, "y")
     if z.shape != y.shape:
         raise ValueError(f"y must have the shape of z {z.shape}, got {y.shape}")
+    return _logistic_loss(z, y)
+
+
+def _logistic_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
 
 
@@ -134,15 +132,12 @@ def binary_cross_entropy_with_logits(z, y) -> float:
 
     Returns:
         float: the mean loss J.
-
-    Oracle: ``torch.nn.functional.binary_cross_entropy_with_logits``.
-    Reference: Goodfellow et al., *Deep Learning*, eq. (6.23) (softplus form).
     """
     z = as_float_array(z, "z", ndim=1)
     y = as_binary_labels(y)
     check_same_length(z=z, y=y)
     require_examples(len(y))
-    return float(np.mean(logistic_loss(z, y)))
+    return float(np.mean(_logistic_loss(z, y)))
 
 
 def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
@@ -155,18 +150,7 @@ def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
 
     The bias is not regularised.
 
-    Args:
-        w (ndarray[n_x]): weights.
-        b (float): bias.
-        X (ndarray[m, n_x]): inputs, one example per row.
-        y (ndarray[m]): labels in {0, 1}.
-        l2 (float): L2 strength lambda >= 0.
-
-    Returns:
-        tuple: ``(J, dw, db)`` with ``J`` a float, ``dw (ndarray[n_x])``, ``db`` a float.
-
-    Oracle: ``torch.autograd`` on the same expression (tests/test_linear.py).
-    Reference: Ng, Deep Learning Specialization, course 1 week 2 (vectorised logistic regression).
+    Returns ``(J, dw, db)``: a float, ``ndarray[n_x]``, a float; ``y`` holds labels in {0, 1}.
     """
     X = as_float_array(X, "X", ndim=2)
     y = as_binary_labels(y)
@@ -176,48 +160,34 @@ def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
     require_examples(len(y))
     if w.shape[0] != X.shape[1]:
         raise ValueError(f"w must have shape ({X.shape[1]},) to match X {X.shape}, got {w.shape}")
-    check_scalar(l2, "l2", low=0)
+    return _logistic_loss_and_grad(w, b, X, y, check_scalar(l2, "l2", low=0))
+
+
+def _logistic_loss_and_grad(w, b, X, y, l2):
     m = X.shape[0]
     z = X @ w + b  # [m]
-    error = sigmoid(z) - y  # [m], dL/dz for each example
-    cost = binary_cross_entropy_with_logits(z, y) + l2 / (2 * m) * float(w @ w)
+    error = _sigmoid(z) - y  # [m], dL/dz for each example
+    cost = float(np.mean(_logistic_loss(z, y))) + l2 / (2 * m) * float(w @ w)
     dw = X.T @ error / m + (l2 / m) * w  # [n_x]
     db = float(error.mean())
     return cost, dw, db
 
 
-class LogisticRegression(GradientDescentClassifier):
+class LogisticRegression(LinearClassifier):
     """Binary logistic regression ``p(y=1|x) = sigma(w^T x + b)`` fitted by batch gradient descent.
 
     Minimises ``J(w, b) = (1/m) sum_i L(y_hat_i, y_i) + (l2 / 2m) ||w||^2`` from ``w = 0, b = 0``.
     The cost is convex, so gradient descent with a small enough ``lr`` approaches the unique
     minimum. scikit-learn's ``LogisticRegression(C=1/l2)`` minimises the same cost times ``m/l2``.
-
-    Args:
-        lr (float): learning rate alpha > 0.
-        epochs (int): number of full-batch gradient steps.
-        l2 (float): L2 strength lambda >= 0 (0 = no regularisation).
-
-    Attributes (after ``fit``):
-        coef_ (ndarray[n_x]): the weights w.
-        intercept_ (float): the bias b.
-        history_ (ndarray[epochs]): the cost J before each step (``history_[0]`` is J at w = 0).
-
-    Oracle: ``sklearn.linear_model.LogisticRegression(C=1/l2)``.
-    Reference: Cox (1958); Hastie et al., *The Elements of Statistical Learning*, section 4.4.
+    Arguments ``lr``, ``epochs``, ``l2`` as in ``LinearClassifier``; after ``fit``,
+    ``coef_ (ndarray[n_x])`` is w, ``intercept_`` (a float) is b, and ``history_[0]`` is log 2.
     """
 
-    _loss_and_grad = staticmethod(logistic_loss_and_grad)
-
-    @staticmethod
-    def _labels(y) -> np.ndarray:
+    def _labels(self, y) -> np.ndarray:
         return as_binary_labels(y)
 
-    _targets = _labels
-
-    @staticmethod
-    def _initial_parameters(n_features: int, targets: np.ndarray):
-        return np.zeros(n_features), 0.0
+    def _loss_and_grad(self, w, b, X, y):
+        return _logistic_loss_and_grad(w, b, X, y, self.l2)
 
     def predict_proba(self, X) -> np.ndarray:
         """``p(y=1|x) = sigma(w^T x + b)`` for each row of ``X``.

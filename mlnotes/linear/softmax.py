@@ -2,6 +2,9 @@
 
 Shapes: ``X (ndarray[m, n_x])``, weights ``W (ndarray[n_x, C])``, bias ``b (ndarray[C])``,
 scores ``Z = X W + b (ndarray[m, C])``, integer labels ``y (ndarray[m])`` in [0, C).
+
+References: Bridle (1990); Bishop, *Pattern Recognition and Machine Learning*, section 4.3.4;
+Goodfellow et al., *Deep Learning*, section 6.2.2.3.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from mlnotes.core import (
     check_scalar,
     require_examples,
 )
-from mlnotes.linear.base import GradientDescentClassifier
+from mlnotes.linear.base import LinearClassifier
 
 
 def softmax(z, axis: int = -1) -> np.ndarray:
@@ -31,11 +34,11 @@ def softmax(z, axis: int = -1) -> np.ndarray:
 
     Returns:
         ndarray[..., C]: non-negative, summing to 1 along ``axis``.
-
-    Oracle: ``torch.softmax`` and ``scipy.special.softmax``.
-    Reference: Bridle (1990); Goodfellow et al., *Deep Learning*, section 6.2.2.3.
     """
-    z = as_float_array(z, "z")
+    return _softmax(as_float_array(z, "z"), axis)
+
+
+def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
     shifted = z - z.max(axis=axis, keepdims=True)  # [..., C], max along axis is 0
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
@@ -50,11 +53,11 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
 
     Returns:
         ndarray[..., C]: log-probabilities, all <= 0, finite for finite ``z``.
-
-    Oracle: ``torch.log_softmax``.
-    Reference: Goodfellow et al., *Deep Learning*, section 4.1 (the log-sum-exp trick).
     """
-    z = as_float_array(z, "z")
+    return _log_softmax(as_float_array(z, "z"), axis)
+
+
+def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -68,9 +71,6 @@ def one_hot(y, num_classes: int) -> np.ndarray:
 
     Returns:
         ndarray[m, C]: float64.
-
-    Oracle: ``torch.nn.functional.one_hot``.
-    Reference: Goodfellow et al., *Deep Learning*, section 6.2.2.3.
     """
     num_classes = check_scalar(num_classes, "num_classes", low=1, integer=True)
     y = as_class_labels(y, num_classes)
@@ -93,15 +93,16 @@ def cross_entropy(logits, y) -> float:
 
     Returns:
         float: the mean loss J.
-
-    Oracle: ``torch.nn.functional.cross_entropy`` (it too takes logits).
-    Reference: Bishop, *Pattern Recognition and Machine Learning*, eq. (4.108).
     """
     logits = as_float_array(logits, "logits", ndim=2)
     Y = _target_rows(y, logits.shape[1])
     check_same_length(logits=logits, y=Y)
     require_examples(len(Y))
-    return float(-np.mean(np.sum(Y * log_softmax(logits, axis=1), axis=1)))
+    return _cross_entropy(logits, Y)
+
+
+def _cross_entropy(Z: np.ndarray, Y: np.ndarray) -> float:
+    return float(-np.mean(np.sum(Y * _log_softmax(Z, axis=1), axis=1)))
 
 
 def softmax_loss_and_grad(W, b, X, y, l2: float = 0.0):
@@ -112,18 +113,8 @@ def softmax_loss_and_grad(W, b, X, y, l2: float = 0.0):
         dJ/dZ = (Y_hat - Y) / m                                 # [m, C]
         dJ/dW = X^T dJ/dZ + (l2/m) W,   dJ/db = sum_i dJ/dZ_i   # [n_x, C], [C]
 
-    Args:
-        W (ndarray[n_x, C]): weights.
-        b (ndarray[C]): biases.
-        X (ndarray[m, n_x]): inputs, one example per row.
-        y (ndarray[m] | ndarray[m, C]): integer labels or one-hot rows.
-        l2 (float): L2 strength lambda >= 0 (the bias is not regularised).
-
-    Returns:
-        tuple: ``(J, dW, db)`` with ``J`` a float, ``dW (ndarray[n_x, C])``, ``db (ndarray[C])``.
-
-    Oracle: ``torch.autograd`` through ``F.cross_entropy`` (tests/test_softmax.py).
-    Reference: Ng, Deep Learning Specialization, course 2 week 3 (softmax regression).
+    ``y`` holds integer labels ``[m]`` or one-hot rows ``[m, C]``; the bias is not regularised.
+    Returns ``(J, dW, db)``: a float, ``ndarray[n_x, C]``, ``ndarray[C]``.
     """
     X = as_float_array(X, "X", ndim=2)
     W = as_float_array(W, "W", ndim=2)
@@ -136,38 +127,27 @@ def softmax_loss_and_grad(W, b, X, y, l2: float = 0.0):
     Y = _target_rows(y, W.shape[1])
     check_same_length(X=X, y=Y)
     require_examples(len(Y))
-    check_scalar(l2, "l2", low=0)
+    return _softmax_loss_and_grad(W, b, X, Y, check_scalar(l2, "l2", low=0))
+
+
+def _softmax_loss_and_grad(W, b, X, Y, l2):
     m = X.shape[0]
     Z = X @ W + b  # [m, C]
-    cost = cross_entropy(Z, Y) + l2 / (2 * m) * float(np.sum(W * W))
-    dZ = (softmax(Z, axis=1) - Y) / m  # [m, C]
+    cost = _cross_entropy(Z, Y) + l2 / (2 * m) * float(np.sum(W * W))
+    dZ = (_softmax(Z, axis=1) - Y) / m  # [m, C]
     return cost, X.T @ dZ + (l2 / m) * W, dZ.sum(axis=0)
 
 
-class SoftmaxRegression(GradientDescentClassifier):
+class SoftmaxRegression(LinearClassifier):
     """Multinomial logistic regression ``p(y=j|x) = softmax(W^T x + b)_j`` for C classes.
 
     Minimises ``J = (1/m) sum_i -log p(y_i|x_i) + (l2 / 2m) ||W||^2`` by batch gradient descent
     from ``W = 0, b = 0``. The number of classes C is ``max(y) + 1`` of the labels seen in
-    ``fit`` unless ``num_classes`` is given.
-
-    Args:
-        lr (float): learning rate alpha > 0.
-        epochs (int): number of full-batch gradient steps.
-        l2 (float): L2 strength lambda >= 0.
-        num_classes (int | None): C, when some classes may be missing from the training labels.
-
-    Attributes (after ``fit``):
-        coef_ (ndarray[n_x, C]): the weights W (the transpose of scikit-learn's ``coef_``).
-        intercept_ (ndarray[C]): the biases b.
-        history_ (ndarray[epochs]): the cost J before each step (``history_[0] = log C``).
-
-    Oracle: ``sklearn.linear_model.LogisticRegression(C=1/l2)`` (multinomial for C > 2) and the
-    same model in PyTorch, ``nn.Linear`` + ``F.cross_entropy``.
-    Reference: Bishop, *Pattern Recognition and Machine Learning*, section 4.3.4.
+    ``fit`` unless ``num_classes`` is given (when some classes may be missing from the training
+    labels). ``lr``, ``epochs``, ``l2`` as in ``LinearClassifier``; after ``fit``,
+    ``coef_ (ndarray[n_x, C])`` is W (the transpose of scikit-learn's), ``intercept_ (ndarray[C])``
+    is b, and ``history_[0]`` is log C.
     """
-
-    _loss_and_grad = staticmethod(softmax_loss_and_grad)
 
     def __init__(self, lr=0.1, epochs=1000, l2=0.0, num_classes: int | None = None):
         super().__init__(lr=lr, epochs=epochs, l2=l2)
@@ -175,17 +155,15 @@ class SoftmaxRegression(GradientDescentClassifier):
             num_classes = check_scalar(num_classes, "num_classes", low=2, integer=True)
         self.num_classes = num_classes
 
-    def _labels(self, y) -> np.ndarray:
-        known = getattr(self, "coef_", None)
-        return as_class_labels(y, self.num_classes or (None if known is None else known.shape[1]))
+    def _labels(self, y) -> np.ndarray:  # for score, after fit: the labels must be in [0, C)
+        return as_class_labels(y, self.coef_.shape[1])
 
     def _targets(self, y) -> np.ndarray:
         y = as_class_labels(y, self.num_classes)
         return one_hot(y, self.num_classes or max(int(y.max(initial=0)) + 1, 2))
 
-    @staticmethod
-    def _initial_parameters(n_features: int, targets: np.ndarray):
-        return np.zeros((n_features, targets.shape[1])), np.zeros(targets.shape[1])
+    def _loss_and_grad(self, W, b, X, Y):
+        return _softmax_loss_and_grad(W, b, X, Y, self.l2)
 
     def predict_proba(self, X) -> np.ndarray:
         """``softmax(W^T x + b)`` for each row of ``X``: ``ndarray[m, C]``, rows summing to 1."""
