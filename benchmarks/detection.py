@@ -6,8 +6,12 @@ Prints best-of-``repeats`` wall times (``time.perf_counter``) and the ratios loo
 box_iou runs on 2,000 x 2,000 boxes; its double loop is timed on 200 x 200 boxes and scaled by
 the number of pairs (x100), which is fair because it does the same work for every pair. nms
 runs on 5,000 boxes jittered around 250 objects; the Python loop is timed on the same boxes,
-once (it takes seconds). torchvision's box_iou and nms are timed when torchvision imports.
-Timings depend on the machine and its load: this prints, it never asserts.
+once (it takes seconds). When torchvision imports, its box_iou and nms are checked against
+mlnotes' (the same IoUs to 1e-12, the same kept indices) and timed in turn with mlnotes' torch
+calls; the last column is mlnotes torch / torchvision. Timings depend on the machine and its
+load: this asserts answers, never times. torchvision needs its own torch build, e.g. a venv
+with torch and torchvision pinned together, run as
+``PYTHONPATH=. /path/to/venv/bin/python benchmarks/detection.py``.
 """
 
 from __future__ import annotations
@@ -73,43 +77,41 @@ def main() -> None:
     boxes = random_boxes(rng, 5000, objects=250)
     scores = rng.random(5000)
     at, bt, boxes_t, scores_t = (torch.from_numpy(x) for x in (a, b, boxes, scores))
+    ops, reason = torchvision_ops()
     print(f"{platform.processor() or platform.machine()}, numpy {np.__version__}, ", end="")
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), float64")
 
-    # correctness first: the loops are the reference
+    # correctness first: the loops (and torchvision, when it imports) are the references
     assert np.allclose(box_iou(a[:200], b[:200]), iou_loop(*small), rtol=1e-12, atol=0)
     keep = nms(boxes, scores, 0.5)
     assert keep.tolist() == nms_loop(boxes.tolist(), scores.tolist(), 0.5)
+    if ops is not None:
+        torch.testing.assert_close(box_iou(at, bt), ops.box_iou(at, bt), rtol=1e-12, atol=0)
+        assert torch.equal(nms(boxes_t, scores_t, 0.5), ops.nms(boxes_t, scores_t, 0.5))
     print(f"nms keeps {len(keep)} of {len(boxes)} boxes (IoU threshold 0.5)\n")
 
     (loop_iou,) = best_times(lambda: iou_loop(*small), repeats=max(1, args.repeats // 5))
-    np_iou, t_iou = best_times(lambda: box_iou(a, b), lambda: box_iou(at, bt), repeats=args.repeats)
     (loop_nms,) = best_times(lambda: nms_loop(boxes.tolist(), scores.tolist(), 0.5), repeats=1)
-    np_nms, t_nms = best_times(
-        lambda: nms(boxes, scores, 0.5), lambda: nms(boxes_t, scores_t, 0.5), repeats=args.repeats
-    )
+    iou_calls = [lambda: box_iou(a, b), lambda: box_iou(at, bt)]
+    nms_calls = [lambda: nms(boxes, scores, 0.5), lambda: nms(boxes_t, scores_t, 0.5)]
+    if ops is not None:  # timed in turn with mlnotes, under the same load
+        iou_calls.append(lambda: ops.box_iou(at, bt))
+        nms_calls.append(lambda: ops.nms(boxes_t, scores_t, 0.5))
     rows = [
-        ("box_iou 2000x2000", "Python loop (200x200, x100)", loop_iou * 100, np_iou, t_iou),
-        ("nms 5000", "Python loop (5000, 1 run)", loop_nms, np_nms, t_nms),
+        ("box_iou 2000x2000", loop_iou * 100, *best_times(*iou_calls, repeats=args.repeats)),
+        ("nms 5000", loop_nms, *best_times(*nms_calls, repeats=args.repeats)),
     ]
-    print(f"{'case':<19}{'mlnotes np ms':>14}{'mlnotes torch ms':>17}{'loop ms':>11}{'loop/np':>9}")
-    for name, _, loop, ours_np, ours_t in rows:
-        print(
-            f"{name:<19}{ours_np * 1e3:>14.1f}{ours_t * 1e3:>17.1f}{loop * 1e3:>11.0f}"
-            f"{loop / ours_np:>8.0f}x"
-        )
-    print("loops: " + "; ".join(f"{name}: {how}" for name, how, *_ in rows))
-
-    ops, reason = torchvision_ops()
+    header = f"{'case':<19}{'np ms':>8}{'torch ms':>10}{'loop ms':>9}{'loop/np':>9}"
+    print(header + (f"{'torchvision ms':>16}{'torch/tv':>10}" if ops is not None else ""))
+    for name, loop, ours_np, ours_t, *theirs in rows:
+        line = f"{name:<19}{ours_np * 1e3:>8.1f}{ours_t * 1e3:>10.1f}{loop * 1e3:>9.0f}"
+        line += f"{loop / ours_np:>8.0f}x"
+        if theirs:
+            line += f"{theirs[0] * 1e3:>16.1f}{ours_t / theirs[0]:>9.2f}x"
+        print(line)
+    print("loops: box_iou on 200x200 boxes, x100; nms on the same 5000 boxes, 1 run")
     if ops is None:
-        print(f"\ntorchvision.ops skipped, it does not import here ({reason})")
-        return
-    tv_iou, tv_nms = best_times(
-        lambda: ops.box_iou(at, bt), lambda: ops.nms(boxes_t, scores_t, 0.5), repeats=args.repeats
-    )
-    print(f"\ntorchvision box_iou {tv_iou * 1e3:.1f} ms (mlnotes torch / torchvision: ", end="")
-    print(f"{t_iou / tv_iou:.2f}), nms {tv_nms * 1e3:.1f} ms (mlnotes / torchvision: ", end="")
-    print(f"{np_nms / tv_nms:.1f})")
+        print(f"torchvision.ops skipped, it does not import here ({reason})")
 
 
 if __name__ == "__main__":

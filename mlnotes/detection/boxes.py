@@ -1,50 +1,58 @@
 """Bounding boxes (chapter 7): formats, area, intersection over union, non-maximum suppression.
 
 Boxes are rows ``(x1, y1, x2, y2)``, ``x1 <= x2`` and ``y1 <= y2``, unless a function says
-otherwise. NumPy arrays (or lists) and torch tensors are accepted; the answer is of the input's
-kind, and box_convert, box_area and box_iou keep torch's autograd graph.
+otherwise. The ops compute in torch. A tensor in gives a tensor out, on its device, and
+box_convert, box_area and box_iou keep its autograd graph; NumPy arrays or lists in give NumPy
+back. float32 and float64 are kept, integers become float64, float16 and bfloat16 float32.
+
+References: Everingham et al., "The PASCAL Visual Object Classes (VOC) Challenge" (IJCV 2010),
+section 4.4 (IoU); Redmon et al., "You Only Look Once" (CVPR 2016), section 2 (centre, width,
+height); Girshick et al., "Rich feature hierarchies..." (R-CNN, CVPR 2014), section 2.1 (NMS);
+Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.3 (NMS per class); Ng, Deep Learning
+Specialization, course 4 week 3.
 """
 
-import sys
+import functools
 
 import numpy as np
+import torch
 
-from mlnotes.core import as_float_array, check_scalar
+from mlnotes.core import check_scalar
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 _FIELDS = {"xyxy": "(x1, y1, x2, y2)", "xywh": "(x1, y1, w, h)", "cxcywh": "(cx, cy, w, h)"}
+_NMS_BLOCK = 128  # boxes per torch call in NMS: few calls, and [128, N] IoU blocks stay small
 
 
+def _numpy_back(op):
+    """Give NumPy back from a torch op unless its first input is a tensor."""
+
+    @functools.wraps(op)
+    def door(first, *args, **kwargs):
+        out = op(first, *args, **kwargs)
+        return out if isinstance(first, torch.Tensor) else out.numpy()
+
+    return door
+
+
+@_numpy_back
 def box_convert(boxes, in_fmt: str, out_fmt: str):
-    """Convert boxes between the corner, corner-size and centre-size formats.
+    """Convert boxes ``[N, 4]`` between the corner, corner-size and centre-size formats.
 
         xywh   -> xyxy:   x2 = x1 + w,           y2 = y1 + h
         cxcywh -> xyxy:   x1 = cx - w / 2,       x2 = cx + w / 2    (and the same for y, h)
         xyxy   -> cxcywh: cx = (x1 + x2) / 2,    w = x2 - x1
 
-    Args:
-        boxes (ndarray[N, 4] | Tensor[N, 4]): boxes in ``in_fmt``; sizes ``w, h >= 0``.
-        in_fmt (str), out_fmt (str): each one of ``"xyxy"``, ``"xywh"``, ``"cxcywh"``.
-
-    Returns:
-        ndarray[N, 4] | Tensor[N, 4]: a new array. NumPy or PyTorch: a tensor in gives a tensor
-        out, anything else an ndarray. float32 and float64 are kept; integers become float64.
-
-    Raises:
-        ValueError: an unknown format, a shape other than (N, 4), a NaN or infinite coordinate,
-            or a negative size (the message names the row).
-
-    Oracle: ``torchvision.ops.box_convert`` (compared while writing it: torchvision is no
-    dependency); round trips and hand cases in tests/test_detection_boxes.py.
-    Reference: Redmon et al., "You Only Look Once" (CVPR 2016), section 2 (centre, w, h).
+    ``in_fmt`` and ``out_fmt`` are each ``"xyxy"``, ``"xywh"`` or ``"cxcywh"``; sizes ``w, h``
+    must be ``>= 0``. The answer is a new array or tensor, even when the formats are the same.
     """
     for name, fmt in (("in_fmt", in_fmt), ("out_fmt", out_fmt)):
         if fmt not in FORMATS:
             raise ValueError(f"{name} must be one of {FORMATS}, got {fmt!r}")
-    boxes, xp = _as_boxes(boxes, "boxes", in_fmt)
+    boxes = _boxes(boxes, "boxes", in_fmt)
     if in_fmt == out_fmt:  # a copy, with no arithmetic: (x1 + w) - x1 need not round back to w
-        return boxes.copy() if xp is np else boxes.clone()
-    a, b, c, d = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]  # each [N]
+        return boxes.clone()
+    a, b, c, d = boxes.unbind(1)  # each [N]
     if in_fmt == "xywh":
         a, b, c, d = a, b, a + c, b + d
     elif in_fmt == "cxcywh":
@@ -54,232 +62,191 @@ def box_convert(boxes, in_fmt: str, out_fmt: str):
         a, b, c, d = a, b, c - a, d - b
     elif out_fmt == "cxcywh":
         a, b, c, d = (a + c) / 2, (b + d) / 2, c - a, d - b
-    columns = [a, b, c, d]
-    return np.stack(columns, axis=1) if xp is np else xp.stack(columns, dim=1)  # [N, 4]
+    return torch.stack([a, b, c, d], dim=1)  # [N, 4]
 
 
+@_numpy_back
 def box_area(boxes):
-    """Area of each box, ``(x2 - x1) * (y2 - y1)``.
-
-    Args:
-        boxes (ndarray[N, 4] | Tensor[N, 4]): boxes ``(x1, y1, x2, y2)``.
-
-    Returns:
-        ndarray[N] | Tensor[N]: NumPy or PyTorch, as ``boxes`` (integers become float64).
-
-    Raises:
-        ValueError: a shape other than (N, 4), a NaN/infinite coordinate, x2 < x1 or y2 < y1.
-
-    Oracle: ``torchvision.ops.box_area``; ``w * h`` of ``box_convert(boxes, "xyxy", "xywh")``.
-    Reference: Everingham et al., "The PASCAL Visual Object Classes (VOC) Challenge" (IJCV
-    2010), section 4.4.
-    """
-    boxes, _ = _as_boxes(boxes, "boxes")
-    return _area(boxes)
+    """Area ``(x2 - x1) * (y2 - y1)`` of each box: ``[N, 4]`` -> ``[N]``."""
+    return _area(_boxes(boxes, "boxes"))
 
 
+@_numpy_back
 def box_iou(boxes1, boxes2):
-    """Intersection over union (Jaccard index) of every pair (box of boxes1, box of boxes2).
+    """Intersection over union (Jaccard index) of every pair: ``[N, 4]``, ``[M, 4]`` -> ``[N, M]``.
 
         IoU(A, B) = area(A ∩ B) / area(A ∪ B),   area(A ∪ B) = area(A) + area(B) - area(A ∩ B)
 
-    The intersection runs from the larger top-left corner to the smaller bottom-right corner
-    (empty when they cross); all N x M pairs at once, broadcasting ``[N, 1, 2]`` with ``[M, 2]``.
-
-    A zero-area box (x1 == x2 or y1 == y2) has IoU 0 with every box, itself included. This
-    differs from torchvision, whose 0 / 0 gives NaN for two zero-area boxes.
-
-    Args:
-        boxes1 (ndarray[N, 4] | Tensor[N, 4]): boxes ``(x1, y1, x2, y2)``.
-        boxes2 (ndarray[M, 4] | Tensor[M, 4]): boxes ``(x1, y1, x2, y2)``, of the same kind.
-
-    Returns:
-        ndarray[N, M] | Tensor[N, M]: NumPy or PyTorch, as the inputs; values in [0, 1].
-        N = 0 or M = 0 gives an empty (N, M) result.
-
-    Raises:
-        TypeError: one input a tensor, the other not; ValueError: as ``box_area``.
-
-    Oracle: ``torchvision.ops.box_iou`` (compared while writing it); a double loop (tests).
-    Reference: Everingham et al., "The PASCAL Visual Object Classes (VOC) Challenge" (IJCV
-    2010), section 4.4; Ng, Deep Learning Specialization, course 4 week 3.
+    A zero-area box (x1 == x2 or y1 == y2) has IoU 0 with every box, itself included, not
+    0 / 0. Both inputs are tensors, or neither is.
     """
-    boxes1, xp = _as_boxes(boxes1, "boxes1")
-    boxes2, xp2 = _as_boxes(boxes2, "boxes2")
-    if xp is not xp2:
+    if isinstance(boxes1, torch.Tensor) != isinstance(boxes2, torch.Tensor):
         raise TypeError(
             "boxes1 and boxes2 must both be torch tensors or both NumPy arrays, got "
-            f"{xp.__name__} and {xp2.__name__} inputs"
+            f"{type(boxes1).__name__} and {type(boxes2).__name__}"
         )
-    return _iou(boxes1, boxes2)
+    return _iou(_boxes(boxes1, "boxes1"), _boxes(boxes2, "boxes2"))
 
 
+@_numpy_back
 def nms(boxes, scores, iou_threshold: float):
     """Greedy non-maximum suppression: keep the best box, drop the boxes that overlap it, repeat.
 
         visit boxes by decreasing score; keep box i unless IoU(i, k) > iou_threshold
         for some box k kept before it
 
-    The comparison is strict: a box whose IoU with a kept box equals the threshold is kept.
-    Equal scores are visited in index order (lower index first), so the result is deterministic.
-    Zero-area boxes have IoU 0 (see ``box_iou``): never suppressed, they suppress nothing.
-
-    Args:
-        boxes (ndarray[N, 4] | Tensor[N, 4]): boxes ``(x1, y1, x2, y2)``.
-        scores (ndarray[N] | Tensor[N]): finite confidence of each box.
-        iou_threshold (float): in [0, 1].
-
-    Returns:
-        ndarray[K] | Tensor[K]: int64 indices of the kept boxes, by decreasing score. NumPy or
-        PyTorch, as ``boxes`` (a tensor on ``boxes``' device). N = 0 gives an empty result.
-
-    Raises:
-        ValueError: bad boxes (as ``box_area``), scores not finite or not (N,), a threshold
-            outside [0, 1].
-
-    Oracle: ``torchvision.ops.nms`` (same contract); a sort-loop-suppress reference (tests).
-    Reference: Girshick et al., "Rich feature hierarchies..." (R-CNN, CVPR 2014), section 2.1;
-    Ng, Deep Learning Specialization, course 4 week 3.
+    ``boxes [N, 4]``, finite ``scores [N]``, ``iou_threshold`` in [0, 1]. Returns the int64
+    indices ``[K]`` of the kept boxes, by decreasing score, of the kind (and device) of
+    ``boxes``. A box whose IoU with a kept box equals the threshold is kept; equal scores are
+    visited lower index first; zero-area boxes (IoU 0) are never suppressed and suppress nothing.
     """
-    boxes, scores, iou_threshold, like = _nms_inputs(boxes, scores, iou_threshold)
-    return _indices_like(_greedy_nms(boxes, scores, None, iou_threshold), like)
+    boxes, scores, iou_threshold = _nms_inputs(boxes, scores, iou_threshold)
+    return _greedy_nms(boxes, scores, None, iou_threshold)
 
 
+@_numpy_back
 def batched_nms(boxes, scores, labels, iou_threshold: float):
     """Non-maximum suppression within each class: a box only suppresses boxes of its own label.
 
         keep box i unless IoU(i, k) > iou_threshold for a kept k with labels[k] == labels[i]
 
-    Equal to ``nms`` on each label's boxes, merged by decreasing score (ties: lower index
-    first). One greedy pass that skips pairs of different labels, rather than torchvision's
-    shift of each class's boxes apart, whose large offsets round the coordinates.
-
-    Args:
-        boxes (ndarray[N, 4] | Tensor[N, 4]): boxes ``(x1, y1, x2, y2)``.
-        scores (ndarray[N] | Tensor[N]): finite confidence of each box.
-        labels (ndarray[N] | Tensor[N]): integer class of each box.
-        iou_threshold (float): in [0, 1].
-
-    Returns:
-        ndarray[K] | Tensor[K]: int64 indices of the kept boxes, by decreasing score, all labels
-        together. NumPy or PyTorch, as ``boxes``.
-
-    Raises:
-        ValueError: as ``nms``, or labels not of shape (N,); TypeError: non-integer labels.
-
-    Oracle: ``torchvision.ops.batched_nms``; ``nms`` per label, merged by score (tests).
-    Reference: Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.3 (per-class NMS); the
-    torchvision and Detectron2 ``batched_nms``.
+    ``nms`` on each label's boxes, merged by decreasing score; ``labels [N]`` are integers. One
+    greedy pass that skips pairs of different labels, rather than torchvision's shift of each
+    class's boxes apart, whose large offsets round the coordinates.
     """
-    boxes, scores, iou_threshold, like = _nms_inputs(boxes, scores, iou_threshold)
-    labels = np.asarray(_to_numpy(labels))
+    boxes, scores, iou_threshold = _nms_inputs(boxes, scores, iou_threshold)
+    labels = _real_tensor(labels, "labels").to(boxes.device)
     if labels.shape != scores.shape:
-        raise ValueError(f"labels must have shape {scores.shape} (one per box), got {labels.shape}")
-    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"labels must have shape {tuple(scores.shape)} (one per box), got {tuple(labels.shape)}"
+        )
+    if labels.numel() and (labels.is_floating_point() or labels.dtype == torch.bool):
         raise TypeError(f"labels must hold integers, got dtype {labels.dtype}")
-    return _indices_like(_greedy_nms(boxes, scores, labels, iou_threshold), like)
+    return _greedy_nms(boxes, scores, labels, iou_threshold)
 
 
-def _greedy_nms(boxes, scores, labels, iou_threshold: float) -> np.ndarray:
-    """The NMS loop on checked NumPy inputs; ``labels=None`` lets every box suppress every box."""
-    order = np.argsort(-scores, kind="stable")  # stable: equal scores keep index order
+@torch.no_grad()
+def _greedy_nms(boxes, scores, labels, iou_threshold: float):
+    """The NMS loop on checked tensors; ``labels=None`` lets every box suppress every box."""
+    order = scores.sort(descending=True, stable=True).indices  # ties: lower index first
+    boxes = boxes[order]
+    labels = None if labels is None else labels[order]
+    # Visit the sorted boxes block by block. One torch call compares a block's boxes still in
+    # the running with every later box still in the running; the greedy choice within the
+    # block is a loop over the rows of that boolean matrix on the CPU. As in the one-box-at-a-
+    # time loop, a suppressed box is never compared again.
+    removed = np.zeros(len(boxes), dtype=bool)
     keep = []
-    # one pass per *kept* box, each comparing it with all the boxes still waiting: O(N K) time
-    # and O(N) memory, where the full N x N IoU matrix would need gigabytes for N = 10,000
-    while order.size:
-        best, rest = order[0], order[1:]
-        keep.append(best)
-        overlaps = _iou(boxes[best : best + 1], boxes[rest])[0] > iou_threshold  # [len(rest)]
+    for start in range(0, len(boxes), _NMS_BLOCK):
+        alive = np.flatnonzero(~removed[start:]) + start  # [M], in score order
+        rows = int(np.searchsorted(alive, start + _NMS_BLOCK))  # alive[:rows] are in the block
+        index = torch.from_numpy(alive).to(boxes.device)
+        overlaps = _iou(boxes[index[:rows]], boxes[index]) > iou_threshold  # [rows, M]
         if labels is not None:
-            overlaps &= labels[rest] == labels[best]
-        order = rest[~overlaps]
-    return np.array(keep, dtype=np.int64)
+            overlaps &= labels[index[:rows], None] == labels[index]
+        overlaps = overlaps.cpu().numpy()
+        dropped = np.zeros(len(alive), dtype=bool)
+        for row in range(rows):
+            if not dropped[row]:
+                keep.append(alive[row])
+                dropped |= overlaps[row]  # (it marks boxes of the block decided already too)
+        removed[alive] = dropped
+    return order[torch.tensor(keep, dtype=torch.int64, device=order.device)]
 
 
 def _nms_inputs(boxes, scores, iou_threshold):
-    """Checked NumPy copies of the inputs, and the tensor whose kind the answer takes (or None)."""
-    like = boxes if _xp(boxes) is not np else None
-    boxes, _ = _as_boxes(_to_numpy(boxes), "boxes")
-    scores = as_float_array(_to_numpy(scores), "scores")
+    """The checked boxes and scores as tensors, and the threshold as a float."""
+    boxes = _boxes(boxes, "boxes")
+    scores = _real_tensor(scores, "scores").to(boxes.device)
     if scores.shape != boxes.shape[:1]:
         raise ValueError(
-            f"scores must have shape {boxes.shape[:1]} (one per box), got {scores.shape}"
+            f"scores must have shape {tuple(boxes.shape[:1])} (one per box), "
+            f"got {tuple(scores.shape)}"
         )
+    if not torch.isfinite(scores).all():
+        raise ValueError("scores must be finite, got NaN or infinity")
     iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0)
     if iou_threshold > 1:
         raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
-    return boxes, scores, iou_threshold, like
+    return boxes, scores, iou_threshold
 
 
+@_numpy_back
 def _iou(boxes1, boxes2):
-    """box_iou without the checks (NumPy or torch), shared by box_iou and the NMS loop."""
-    xp = _xp(boxes1)
-    top_left = xp.maximum(boxes1[:, None, :2], boxes2[:, :2])  # [N, M, 2]
-    bottom_right = xp.minimum(boxes1[:, None, 2:], boxes2[:, 2:])  # [N, M, 2]
-    width_height = (bottom_right - top_left).clip(min=0)  # [N, M, 2]; 0 when they do not meet
-    inter = width_height[..., 0] * width_height[..., 1]  # [N, M]
+    """box_iou of checked boxes (tensors, or NumPy arrays from the other detection modules)."""
+    boxes1, boxes2 = torch.as_tensor(boxes1), torch.as_tensor(boxes2)
+    x1, y1, x2, y2 = boxes1[:, :, None].unbind(1)  # each [N, 1]
+    u1, v1, u2, v2 = boxes2.T  # each [M]
+    # the intersection runs from the larger top-left corner to the smaller bottom-right one
+    width = (torch.minimum(x2, u2) - torch.maximum(x1, u1)).clamp(min=0)  # [N, M]
+    height = (torch.minimum(y2, v2) - torch.maximum(y1, v1)).clamp(min=0)  # [N, M]
+    inter = width * height
     union = _area(boxes1)[:, None] + _area(boxes2) - inter  # [N, M]
     # union is 0 only for two zero-area boxes, whose intersection is 0 too: divide by 1 there
     # and answer 0 instead of 0 / 0 = NaN
-    return inter / xp.where(union > 0, union, 1)
+    return inter / union.where(union > 0, 1)
 
 
 def _area(boxes):
     return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])  # [N]
 
 
-def _as_boxes(boxes, name: str, fmt: str = "xyxy"):
-    """``boxes`` as a checked floating (N, 4) array or tensor, and its namespace (np or torch)."""
-    xp = _xp(boxes)
-    boxes = np.asarray(boxes) if xp is np else boxes
-    values = _to_numpy(boxes)  # the same numbers in an ndarray on the CPU, for the checks
-    if values.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {boxes.dtype}")
-    if values.ndim != 2 or values.shape[1] != 4:
-        raise ValueError(f"{name} must have shape (N, 4), rows {_FIELDS[fmt]}, got {values.shape}")
-    _check_rows(values, name, fmt)
-    if boxes.dtype not in (xp.float32, xp.float64):
-        # integers would give integer areas, and float16 areas overflow past 65504
-        single = values.dtype.kind == "f" and values.dtype.itemsize <= 4  # float16, bfloat16
-        dtype = xp.float32 if single else xp.float64
-        boxes = boxes.astype(dtype) if xp is np else boxes.to(dtype)
-    return boxes, xp
-
-
-def _check_rows(values: np.ndarray, name: str, fmt: str) -> None:
-    """Raise ValueError naming the first row with a NaN/infinite coordinate or a negative size."""
-    # comparisons, not differences: inf - inf would warn; NaN compares False
-    if fmt == "xyxy":
-        backwards, what = values[:, 2:] < values[:, :2], "x2 < x1 or y2 < y1"
-    else:
-        backwards, what = values[:, 2:] < 0, "a negative w or h"
-    finite = np.isfinite(values).all(axis=1)
-    bad = ~finite | backwards.any(axis=1)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        problem = "a NaN or infinite coordinate" if not finite[row] else what
+def _boxes(boxes, name: str, fmt: str = "xyxy"):
+    """``boxes`` as a floating (N, 4) tensor whose rows are checked (``fmt`` names the fields)."""
+    boxes = _real_tensor(boxes, name)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(
-            f"{name} row {row} {_FIELDS[fmt]} = {values[row].tolist()} has {problem} "
-            f"({int(bad.sum())} bad row(s) in all)"
+            f"{name} must have shape (N, 4), rows {_FIELDS[fmt]}, got {tuple(boxes.shape)}"
         )
+    if not boxes.is_floating_point():
+        boxes = boxes.double()  # integer boxes would give integer areas
+    elif boxes.dtype not in (torch.float32, torch.float64):
+        boxes = boxes.float()  # float16 areas overflow past 65504
+    _check_rows(boxes, name, fmt)
+    return boxes
 
 
-def _xp(x):
-    """The array namespace of ``x``: torch for a tensor, NumPy for anything else."""
-    # a tensor exists only once torch is imported: NumPy-only readers skip torch's import time
-    torch = sys.modules.get("torch")
-    return torch if torch is not None and isinstance(x, torch.Tensor) else np
+def _check_rows(boxes, name: str, fmt: str) -> None:
+    """Raise ValueError naming the first row with a NaN/infinite coordinate or a negative size."""
+    if fmt == "xyxy":
+        backwards, what = boxes[:, 2:] < boxes[:, :2], "x2 < x1 or y2 < y1"
+    else:
+        backwards, what = boxes[:, 2:] < 0, "a negative w or h"
+    finite = torch.isfinite(boxes).all(dim=1)
+    bad = ~finite | backwards.any(dim=1)  # NaN compares False: caught by finite
+    if not bad.any():  # the one value that leaves the device when the boxes are good
+        return
+    row = int(bad.nonzero()[0, 0])
+    problem = "a NaN or infinite coordinate" if not finite[row] else what
+    raise ValueError(
+        f"{name} row {row} {_FIELDS[fmt]} = {boxes[row].tolist()} has {problem} "
+        f"({int(bad.sum())} bad row(s) in all)"
+    )
+
+
+def _real_tensor(x, name: str):
+    """``x`` as a tensor of real numbers, sharing a NumPy array's memory where torch can."""
+    if not isinstance(x, torch.Tensor):
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":  # before torch sees strings or objects
+            raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+        # torch shares no memory with negative strides or read-only arrays: copy those
+        x = torch.from_numpy(np.require(x, requirements=("C", "W")))
+    if x.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    return x
+
+
+def _as_boxes(boxes, name: str, fmt: str = "xyxy"):
+    """``_boxes`` for the other detection modules: the checked boxes of the kind that came in
+    (tensor or ndarray), and that kind's namespace (torch or np)."""
+    checked = _boxes(boxes, name, fmt)
+    return (checked, torch) if isinstance(boxes, torch.Tensor) else (checked.numpy(), np)
 
 
 def _to_numpy(x):
-    """A tensor as an ndarray (detached, on the CPU); anything else unchanged."""
-    if _xp(x) is np:
+    """A tensor as an ndarray (detached, on the CPU; bfloat16 as float32); anything else as is."""
+    if not isinstance(x, torch.Tensor):
         return x
     x = x.detach().cpu()
-    return (x.float() if x.dtype == _xp(x).bfloat16 else x).numpy()  # NumPy has no bfloat16
-
-
-def _indices_like(keep: np.ndarray, like):
-    if like is None:  # ``like``: the tensor whose kind and device the indices take, if any
-        return keep
-    return _xp(like).as_tensor(keep, dtype=_xp(like).int64, device=like.device)
+    return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
