@@ -14,14 +14,12 @@ the multi-label images of the chapter.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlnotes.core import as_float_array, check_images
+from mlnotes.core import as_float_array, check_images, check_scalar
 from mlnotes.data.scenes import KINDS, Shape, draw_shape, make_scenes
 from mlnotes.linear import logistic_loss
 
@@ -60,8 +58,6 @@ def multitask_loss_np(logits, y, mask=None) -> float:
     Returns:
         float: the cost J.
 
-    Oracle: ``torch.nn.functional.binary_cross_entropy_with_logits(z, y, weight=mask,
-    reduction="sum") / m`` and :func:`multitask_loss` (tests/test_multitask.py).
     Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75; Ng, Deep
     Learning Specialization, course 3 week 2 ("Multi-task learning").
     """
@@ -88,8 +84,6 @@ def multitask_loss(logits: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Te
     Returns:
         Tensor[]: the cost J, in ``logits``' dtype.
 
-    Oracle: ``torch.nn.functional.binary_cross_entropy_with_logits(..., reduction="sum") / m``
-    on the known labels, and finite differences for the gradient ``(sigma(z) - y) mask / m``.
     Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75; Ruder (2017),
     "An overview of multi-task learning in deep neural networks", arXiv:1706.05098.
     """
@@ -136,8 +130,6 @@ class SharedTrunkNet(nn.Module):
         in_channels (int): channels of the input images ``x (Tensor[N, C, H, W])``.
         width (int): channels of the trunk's first convolution.
 
-    Oracle: tests/test_multitask.py checks output j against head j applied by hand to the
-    trunk's features, and that every task's loss sends gradient into the same trunk parameters.
     Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75 (hard parameter
     sharing); Ruder (2017), arXiv:1706.05098, section 3.1.
     """
@@ -145,8 +137,8 @@ class SharedTrunkNet(nn.Module):
     def __init__(self, num_tasks: int, in_channels: int = 1, width: int = 32):
         super().__init__()
         for name, value in (("num_tasks", num_tasks), ("in_channels", in_channels)):
-            _check_positive_int(value, name)
-        _check_positive_int(width, "width")
+            check_scalar(value, name, low=1, integer=True)
+        check_scalar(width, "width", low=1, integer=True)
         self.in_channels = in_channels
         self.trunk = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1),  # [N, w, H, W]
@@ -181,15 +173,13 @@ class SeparateNets(nn.Module):
         in_channels (int): channels of the input images ``x (Tensor[N, C, H, W])``.
         width (int): channels of the first convolution of each network.
 
-    Oracle: tests/test_multitask.py checks that output j is ``nets[j](x)`` and that task j's
-    loss leaves the gradient of every other network at zero.
     Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75 (single-task
     learning, STL, as the baseline of multitask learning, MTL).
     """
 
     def __init__(self, num_tasks: int, in_channels: int = 1, width: int = 16):
         super().__init__()
-        _check_positive_int(num_tasks, "num_tasks")
+        check_scalar(num_tasks, "num_tasks", low=1, integer=True)
         self.nets = nn.ModuleList(SharedTrunkNet(1, in_channels, width) for _ in range(num_tasks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -215,8 +205,6 @@ def task_scores(y, y_pred) -> dict[str, np.ndarray]:
     Returns:
         dict[str, ndarray[K]]: ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``.
 
-    Oracle: ``sklearn.metrics.precision_recall_fscore_support(y, y_pred, average=None,
-    zero_division=1.0)`` and ``sklearn.metrics.accuracy_score`` per column.
     Reference: van Rijsbergen (1979), *Information Retrieval*, chapter 7 (the F measure).
     """
     y = _binary_matrix(y, "y")
@@ -263,8 +251,3 @@ def _check_inputs_np(logits, y, mask):
     if not np.all((y[known] == 0) | (y[known] == 1)):
         raise ValueError("y must contain only 0 and 1 where the mask marks a known label")
     return logits, np.where(known, y, 0.0), mask
-
-
-def _check_positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -205,9 +205,9 @@ def test_separate_nets_are_independent_networks():
 
 def test_networks_reject_bad_arguments_and_inputs():
     for kwargs, message in [
-        ({"num_tasks": 0}, "num_tasks must be a positive integer"),
-        ({"num_tasks": 2, "width": 2.5}, "width must be a positive integer"),
-        ({"num_tasks": 2, "in_channels": True}, "in_channels must be a positive integer"),
+        ({"num_tasks": 0}, "num_tasks must be an integer >= 1"),
+        ({"num_tasks": 2, "width": 2.5}, "width must be an integer >= 1"),
+        ({"num_tasks": 2, "in_channels": True}, "in_channels must be an integer >= 1"),
     ]:
         with pytest.raises(ValueError, match=message):
             SharedTrunkNet(**kwargs)
@@ -215,7 +215,7 @@ def test_networks_reject_bad_arguments_and_inputs():
         SharedTrunkNet(2)(torch.zeros(2, 3, 12, 12))
     with pytest.raises(ValueError, match="at least 4×4 pixels"):
         SharedTrunkNet(2)(torch.zeros(2, 1, 3, 12))
-    with pytest.raises(ValueError, match="num_tasks must be a positive integer"):
+    with pytest.raises(ValueError, match="num_tasks must be an integer >= 1"):
         SeparateNets(0)
 
 

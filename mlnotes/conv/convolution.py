@@ -50,7 +50,6 @@ def convnd_forward(x, w, b, stride=1, padding=0):
         tuple: ``(out, cache)``, ``out (ndarray[N, F, *out])`` and the cache
         ``(x, w, strides, paddings, cols)`` that ``convnd_backward`` needs.
 
-    Oracle: ``torch.nn.functional.conv1d``, ``conv2d`` and ``conv3d``.
     Reference: cs231n assignment 2, ``conv_forward_naive`` and ``conv_forward_strides``;
     Goodfellow et al., *Deep Learning*, section 9.1 (eq. 9.6, cross-correlation); Chellapilla
     et al. (2006), "High performance convolutional neural networks for document processing".
@@ -91,8 +90,6 @@ def convnd_backward(dout, cache):
         tuple: ``(dx, dw, db)``: ``dx (ndarray[N, C, *spatial])``, ``dw (ndarray[F, C, *kernel])``,
         ``db (ndarray[F])``.
 
-    Oracle: ``torch.autograd`` through ``torch.nn.functional.conv1d/conv2d/conv3d``, and
-    ``mlnotes.core.numerical_gradient``.
     Reference: cs231n assignment 2, ``conv_backward_naive``; Goodfellow et al., *Deep
     Learning*, section 9.5 (the gradients of a strided convolution); Dumoulin & Visin,
     arXiv:1603.07285, chapter 4 (the gradient with respect to x is a transposed convolution).
@@ -143,7 +140,6 @@ def conv2d_naive(x, w, b, stride=1, padding=0) -> np.ndarray:
     Returns:
         ndarray[N, F, H', W']
 
-    Oracle: ``torch.nn.functional.conv2d`` and ``conv2d_forward``.
     Reference: cs231n assignment 2, ``conv_forward_naive``; Goodfellow et al., *Deep
     Learning*, section 9.1 (eq. 9.6).
     """

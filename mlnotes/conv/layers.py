@@ -26,7 +26,6 @@ def conv1d_forward(x, w, b, stride=1, padding=0):
     Returns:
         tuple: ``(out, cache)`` with ``out (ndarray[N, F, L'])``.
 
-    Oracle: ``torch.nn.functional.conv1d``.
     Reference: Goodfellow et al., *Deep Learning*, section 9.1; Kiranyaz et al. (2021),
     "1D convolutional neural networks and applications: a survey".
     """
@@ -48,7 +47,6 @@ def conv1d_backward(dout, cache):
     Returns:
         tuple: ``dx (ndarray[N, C, L])``, ``dw (ndarray[F, C, K])``, ``db (ndarray[F])``.
 
-    Oracle: ``torch.autograd`` through ``torch.nn.functional.conv1d``.
     Reference: cs231n assignment 2, ``conv_backward_naive`` (in one dimension).
     """
     _check_cache(cache, "conv1d_forward", dims=1)
@@ -73,7 +71,6 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     Returns:
         tuple: ``(out, cache)`` with ``out (ndarray[N, F, H', W'])``.
 
-    Oracle: ``torch.nn.functional.conv2d``.
     Reference: cs231n assignment 2, ``conv_forward_naive``; Goodfellow et al., *Deep
     Learning*, section 9.1 (eq. 9.6); Dumoulin & Visin, arXiv:1603.07285 (output sizes).
     """
@@ -95,7 +92,6 @@ def conv2d_backward(dout, cache):
     Returns:
         tuple: ``dx (ndarray[N, C, H, W])``, ``dw (ndarray[F, C, HH, WW])``, ``db (ndarray[F])``.
 
-    Oracle: ``torch.autograd`` through ``torch.nn.functional.conv2d``.
     Reference: cs231n assignment 2, ``conv_backward_naive``; Goodfellow et al., *Deep
     Learning*, section 9.5.
     """
@@ -120,7 +116,6 @@ def conv3d_forward(x, w, b, stride=1, padding=0):
     Returns:
         tuple: ``(out, cache)`` with ``out (ndarray[N, F, D', H', W'])``.
 
-    Oracle: ``torch.nn.functional.conv3d``.
     Reference: Ji et al. (2013), "3D convolutional neural networks for human action
     recognition"; Tran et al. (2015), "Learning spatiotemporal features with 3D convolutional
     networks" (C3D).
@@ -143,7 +138,6 @@ def conv3d_backward(dout, cache):
         tuple: ``dx (ndarray[N, C, D, H, W])``, ``dw (ndarray[F, C, KD, KH, KW])``,
         ``db (ndarray[F])``.
 
-    Oracle: ``torch.autograd`` through ``torch.nn.functional.conv3d``.
     Reference: Goodfellow et al., *Deep Learning*, section 9.5; Tran et al. (2015) (C3D).
     """
     _check_cache(cache, "conv3d_forward", dims=3)

@@ -32,7 +32,6 @@ def max_pool2d_forward(x, size: int, stride: int | None = None):
         of each window's maximum, ``argmax (ndarray[N, C, H', W'])`` in ``[0, size * size)``
         (row-major inside the window). On ties it is the *first* maximum in that order.
 
-    Oracle: ``torch.nn.functional.max_pool2d``.
     Reference: cs231n assignment 2, ``max_pool_forward_naive``; Goodfellow et al., *Deep
     Learning*, section 9.3; Dumoulin & Visin, arXiv:1603.07285, relationship 7.
     """
@@ -60,7 +59,6 @@ def max_pool2d_backward(dout, cache) -> np.ndarray:
     Returns:
         ndarray[N, C, H, W]: dx.
 
-    Oracle: ``torch.autograd`` through ``torch.nn.functional.max_pool2d``.
     Reference: cs231n assignment 2, ``max_pool_backward_naive``; Goodfellow et al., *Deep
     Learning*, section 9.3.
     """
@@ -87,7 +85,6 @@ def avg_pool2d_forward(x, size: int, stride: int | None = None):
         tuple: ``(out, cache)`` with ``out (ndarray[N, C, H', W'])``,
         ``H' = 1 + (H - size) // stride``.
 
-    Oracle: ``torch.nn.functional.avg_pool2d``.
     Reference: Goodfellow et al., *Deep Learning*, section 9.3; LeCun et al. (1998),
     "Gradient-based learning applied to document recognition" (subsampling layers).
     """
@@ -110,7 +107,6 @@ def avg_pool2d_backward(dout, cache) -> np.ndarray:
     Returns:
         ndarray[N, C, H, W]: dx.
 
-    Oracle: ``torch.autograd`` through ``torch.nn.functional.avg_pool2d``.
     Reference: Goodfellow et al., *Deep Learning*, section 9.3.
     """
     x_shape, size, stride, out_size = _check_pool_cache(cache, "avg_pool2d_forward")

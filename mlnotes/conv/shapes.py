@@ -37,7 +37,6 @@ def conv_output_size(n: int, f: int, padding: int = 0, stride: int = 1, exact: b
         ValueError: when ``f > n + 2p`` (the filter does not fit), or, with ``exact=True``, when
             ``(n + 2p - f) % s != 0``.
 
-    Oracle: the shape of ``torch.nn.functional.conv1d``'s output (tests/test_conv.py).
     Reference: Dumoulin & Visin, "A guide to convolution arithmetic for deep learning",
     arXiv:1603.07285, relationship 6; cs231n assignment 2, ``conv_forward_naive``.
     """
@@ -73,7 +72,6 @@ def pad(x, padding) -> np.ndarray:
         ndarray[N, C, *(spatial + 2 * padding)]: a new array of ``x``'s float dtype (integer
         input becomes float64).
 
-    Oracle: ``torch.nn.functional.pad`` (mode ``"constant"``) and ``np.pad``.
     Reference: Goodfellow et al., *Deep Learning*, section 9.5 (zero padding); cs231n
     assignment 2, ``conv_forward_naive``.
     """
@@ -101,7 +99,6 @@ def conv2d_parameters(in_channels: int, out_channels: int, kernel_size, bias: bo
     Returns:
         int
 
-    Oracle: ``sum(p.numel() for p in torch.nn.Conv2d(C, F, kernel_size).parameters())``.
     Reference: Goodfellow et al., *Deep Learning*, section 9.2 (parameter sharing).
     """
     in_channels = check_scalar(in_channels, "in_channels", low=1, integer=True)
@@ -132,8 +129,6 @@ def conv2d_multiplications(
     Returns:
         int
 
-    Oracle: ``torch.utils.flop_counter.FlopCounterMode`` (which counts 2 FLOPs per
-    multiply-add) around ``torch.nn.functional.conv2d``.
     Reference: Szegedy et al., "Going deeper with convolutions" (2015), section 4 (1x1
     convolutions as dimension reduction); Ng, Deep Learning Specialization, course 4 week 2.
     """

@@ -44,8 +44,6 @@ def gram_matrix(a: torch.Tensor) -> torch.Tensor:
 
     Reference: Gatys, Ecker and Bethge, "Image style transfer using convolutional neural
     networks", CVPR 2016, Eq. 3; Ng, Deep Learning Specialization, course 4, week 4.
-
-    Oracle: an explicit double sum over the positions (i, j) in tests/test_style.py.
     """
     _check_activations(a, "a")
     unrolled = a.flatten(start_dim=-2)  # [..., C, H W]
@@ -64,8 +62,6 @@ def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
 
     Reference: Ng, Deep Learning Specialization, course 4, week 4 (programming exercise's
     normalisation); Gatys et al., CVPR 2016, Eq. 1 (there 1/2 instead of 1/(4 n_H n_W n_C)).
-
-    Oracle: the formula in NumPy float64 on small arrays, and a hand-computed case.
     """
     _check_pair(a_C, a_G, "a_C")
     n_C, n_H, n_W = a_G.shape[-3:]
@@ -84,9 +80,6 @@ def layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
 
     Reference: Gatys et al., CVPR 2016, Eq. 4 (with N_l = n_C and M_l = n_H n_W); Ng, Deep
     Learning Specialization, course 4, week 4.
-
-    Oracle: the formula with explicit double-sum Gram matrices in NumPy float64, and a
-    hand-computed case.
     """
     _check_pair(a_S, a_G, "a_S")
     n_C, n_H, n_W = a_G.shape[-3:]
@@ -122,8 +115,6 @@ def style_cost(
         ``layer_weights``.
 
     Reference: Gatys et al., CVPR 2016, Eq. 5.
-
-    Oracle: the weighted sum of the per-layer costs computed one by one in tests.
     """
     weights = _check_layer_weights(layer_weights)
     for name in weights:
@@ -143,8 +134,6 @@ def total_cost(J_content, J_style, alpha: float = 10, beta: float = 40):
             to the minimiser (the scale changes the step sizes).
 
     Reference: Gatys et al., CVPR 2016, Eq. 7; Ng's course uses alpha = 10, beta = 40.
-
-    Oracle: hand arithmetic in tests.
     """
     alpha = check_scalar(alpha, "alpha", low=0)
     beta = check_scalar(beta, "beta", low=0)

@@ -8,10 +8,8 @@ from torch import nn
 
 from mlnotes.core import check_images, check_scalar
 from mlnotes.models.vgg import VGG_CONFIGS, make_features, vgg16, vgg19
+from mlnotes.models.weights import IMAGENET_MEAN, IMAGENET_STD  # re-exported by mlnotes.style
 
-# The statistics torchvision's ImageNet weights were trained with (RGB, images in [0, 1]).
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 BACKBONES = ("vgg19-random", "vgg16-random", "vgg19-imagenet", "vgg16-imagenet")
 
 
@@ -20,8 +18,6 @@ def vgg_layer_names(config: list[int | str]) -> list[str]:
     ..., pool1, conv2_1, ...`` (block b, convolution i within the block).
 
     Reference: the naming of Gatys et al. (2016) and of the Caffe VGG models.
-
-    Oracle: the module types of ``make_features(config)`` (Conv2d, ReLU, MaxPool2d) in tests.
     """
     names, block, conv = [], 1, 0
     for item in config:
@@ -67,9 +63,6 @@ class VGGFeatures(nn.Module):
     Shapes: ``x (Tensor[N, 3, H, W]) -> dict[name, Tensor[N, C_l, H_l, W_l]]``.
 
     Reference: Gatys et al., CVPR 2016, Section 2; Simonyan and Zisserman, ICLR 2015, Table 1.
-
-    Oracle: the shapes of the VGG configuration table, and the same activations as running the
-        modules of ``make_features`` one by one (tests/test_style.py).
     """
 
     def __init__(

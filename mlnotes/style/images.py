@@ -31,8 +31,6 @@ def image_to_tensor(image) -> torch.Tensor:
     an alpha channel is dropped.
 
     Reference: PyTorch's channel-first layout (torchvision's ``to_tensor``).
-
-    Oracle: :func:`tensor_to_image` round trip and hand-made pixels in tests.
     """
     image = np.asarray(image)
     if image.ndim == 2:
@@ -56,8 +54,6 @@ def tensor_to_image(x: torch.Tensor) -> np.ndarray:
     [0, 1], ready for ``plt.imshow``.
 
     Reference: the inverse of :func:`image_to_tensor`.
-
-    Oracle: the round trip with :func:`image_to_tensor` in tests.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
@@ -78,8 +74,6 @@ def load_image(source, size=64) -> torch.Tensor:
         size (int | tuple[int, int]): the side of a square, or (H, W).
 
     Reference: ``skimage.data`` and ``skimage.transform.resize``.
-
-    Oracle: the shape and range checks and a hand-made file in tests.
     """
     import skimage.data
     import skimage.io

@@ -30,8 +30,6 @@ class TransferResult:
             step and after the last one (steps + 1 values each).
 
     Reference: Gatys et al., CVPR 2016, Section 2.3.
-
-    Oracle: see :func:`style_transfer`.
     """
 
     image: torch.Tensor
@@ -92,9 +90,6 @@ def style_transfer(
 
     Reference: Gatys et al., CVPR 2016, Section 2.3 and Eq. 7; Ng, Deep Learning
     Specialization, course 4, week 4.
-
-    Oracle: in tests, J decreases on a tiny image, and a single step equals a hand-written
-        gradient step on :func:`total_cost`.
     """
     # Not mlnotes.train.fit: here the parameters are the pixels of G and the network is frozen,
     # and L-BFGS needs a closure, so a short loop of its own is clearer.
