@@ -10,7 +10,7 @@ biases ``b (ndarray[F])``; signals ``(N, C, L)`` with filters ``(F, C, K)``; vol
     dx, dw, db = conv2d_backward(dout, cache)
 """
 
-from mlnotes.conv.convolution import conv2d_naive, convnd_backward, convnd_forward
+from mlnotes.conv.convolution import convnd_backward, convnd_forward
 from mlnotes.conv.layers import (
     conv1d_backward,
     conv1d_forward,
@@ -18,6 +18,14 @@ from mlnotes.conv.layers import (
     conv2d_forward,
     conv3d_backward,
     conv3d_forward,
+)
+from mlnotes.conv.loops import (
+    avg_pool2d_backward_naive,
+    avg_pool2d_forward_naive,
+    conv2d_backward_naive,
+    conv2d_forward_naive,
+    max_pool2d_backward_naive,
+    max_pool2d_forward_naive,
 )
 from mlnotes.conv.pooling import (
     avg_pool2d_backward,
@@ -27,13 +35,19 @@ from mlnotes.conv.pooling import (
 )
 from mlnotes.conv.shapes import conv2d_multiplications, conv2d_parameters, conv_output_size, pad
 
+conv2d_naive = conv2d_forward_naive  # the name chapter 5's notebook and the benchmark use
+
 __all__ = [
     "avg_pool2d_backward",
+    "avg_pool2d_backward_naive",
     "avg_pool2d_forward",
+    "avg_pool2d_forward_naive",
     "conv1d_backward",
     "conv1d_forward",
     "conv2d_backward",
+    "conv2d_backward_naive",
     "conv2d_forward",
+    "conv2d_forward_naive",
     "conv2d_multiplications",
     "conv2d_naive",
     "conv2d_parameters",
@@ -43,6 +57,8 @@ __all__ = [
     "convnd_backward",
     "convnd_forward",
     "max_pool2d_backward",
+    "max_pool2d_backward_naive",
     "max_pool2d_forward",
+    "max_pool2d_forward_naive",
     "pad",
 ]

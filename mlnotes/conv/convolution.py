@@ -1,4 +1,5 @@
-"""Convolution in NumPy, in any number of dimensions: the vectorised layer and the naive loop.
+"""Convolution in NumPy, in any number of dimensions: the vectorised layer (the 2D loops that
+it computes at once are in ``mlnotes.conv.loops``).
 
 A CNN's "convolution" is a cross-correlation: the filter slides over the input *without* being
 flipped (a mathematician's convolution flips it). Since the filter is learnt, the two are
@@ -118,43 +119,6 @@ def convnd_backward(dout, cache):
         *(slice(p, p + n) for p, n in zip(pads, x.shape[2:], strict=True)),
     )
     return dx_pad[crop], dw.reshape(w.shape), db
-
-
-def conv2d_naive(x, w, b, stride=1, padding=0) -> np.ndarray:
-    """Forward pass of a 2D convolution layer as explicit loops: the version the text explains.
-
-        out[n, f, i, j] = b[f] + sum_{c, p, q} x_pad[n, c, i*s + p, j*s + q] * w[f, c, p, q]
-        H' = 1 + (H + 2 * pad - HH) // stride,   W' = 1 + (W + 2 * pad - WW) // stride
-
-    One loop per output index (n, f, i, j); the sum over the window (c, p, q) is
-    ``np.sum(window * w[f])``. Cross-correlation: the filter is not flipped. Slow (four Python
-    loops); use ``conv2d_forward`` for real work, which computes the same numbers.
-
-    Args:
-        x (ndarray[N, C, H, W]): input images.
-        w (ndarray[F, C, HH, WW]): F filters.
-        b (ndarray[F]): one bias per filter.
-        stride (int | tuple[int, int]): >= 1.
-        padding (int | tuple[int, int]): >= 0.
-
-    Returns:
-        ndarray[N, F, H', W']
-
-    Reference: cs231n assignment 2, ``conv_forward_naive``; Goodfellow et al., *Deep
-    Learning*, section 9.1 (eq. 9.6).
-    """
-    _check_ndim(x, w, dims=2)
-    x, w, b, (s_h, s_w), pads, (H_out, W_out) = _check_conv(x, w, b, stride, padding)
-    (N, F), (HH, WW) = (x.shape[0], w.shape[0]), w.shape[2:]
-    x_pad = _pad(x, pads)  # [N, C, H + 2 pad_h, W + 2 pad_w]
-    out = np.zeros((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
-    for n in range(N):
-        for f in range(F):
-            for i in range(H_out):
-                for j in range(W_out):
-                    window = x_pad[n, :, i * s_h : i * s_h + HH, j * s_w : j * s_w + WW]
-                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]  # [C, HH, WW] summed
-    return out
 
 
 def _check_ndim(x, w, dims: int) -> None:
