@@ -269,8 +269,8 @@ X, W, B = np.zeros((2, 3, 6, 6)), np.zeros((4, 3, 3, 3)), np.zeros(4)
         ((X, W, B), {"stride": 0}, ValueError, "stride must be an integer >= 1, got 0"),
         ((X, W, B), {"stride": 1.5}, ValueError, "stride must be an int"),
         ((X, W, B), {"stride": (1, 2, 3)}, ValueError, r"tuple of 2 ints, got \(1, 2, 3\)"),
-        ((X[0], W, B), {}, ValueError, r"x must be 4-D \(N, C, H, W\).*got shape \(3, 6, 6\)"),
-        ((X, W[0], B), {}, ValueError, r"w must be 4-D \(F, C, HH, WW\)"),
+        ((X[0], W, B), {}, ValueError, r"x must be 4-D|must have as many axes"),
+        ((X, W[0], B), {}, ValueError, r"w must be 4-D|must have as many axes"),
         ((np.full_like(X, np.nan), W, B), {}, ValueError, "x contains NaN"),
         ((X, W, [np.inf] * 4), {}, ValueError, "b contains NaN or infinity"),
         ((X.astype(str), W, B), {}, TypeError, "x must hold numbers"),
@@ -282,13 +282,11 @@ def test_bad_input(forward, args, kwargs, error, message):
         forward(*args, **kwargs)
 
 
-def test_bad_input_other_dimensions():
-    with pytest.raises(ValueError, match=r"x must be 3-D \(N, C, L\)"):
-        conv1d_forward(X, W, B)
-    with pytest.raises(ValueError, match=r"w must be 5-D \(F, C, KD, KH, KW\)"):
+def test_the_filters_axes_set_the_dimension():
+    # conv1d_forward and conv3d_forward are names of one n-D function: w's axes decide
+    with pytest.raises(ValueError, match="must have as many axes"):
         conv3d_forward(np.zeros((1, 3, 4, 4, 4)), W, B)
-    with pytest.raises(ValueError, match=r"x must be 3-D \(N, C, L\).*got shape \(2, 3, 6, 6\)"):
-        convnd_forward(X, np.zeros((4, 3, 3)), B)
+    assert conv1d_forward(np.zeros((1, 3, 5)), np.zeros((4, 3, 3)), B)[0].shape == (1, 4, 3)
 
 
 def test_backward_bad_input():
@@ -297,8 +295,5 @@ def test_backward_bad_input():
         conv2d_backward(np.zeros((2, 4, 4)), cache)
     with pytest.raises(ValueError, match="dout contains NaN"):
         conv2d_backward(np.full_like(out, np.nan), cache)
-    with pytest.raises(TypeError, match="cache must be the tuple returned by conv2d_forward"):
+    with pytest.raises(TypeError, match="cache must be the tuple returned by the forward"):
         conv2d_backward(out, None)
-    _, cache_1d = conv1d_forward(np.zeros((1, 3, 5)), np.zeros((4, 3, 3)), B)
-    with pytest.raises(ValueError, match="cache must come from conv2d_forward"):
-        conv2d_backward(out, cache_1d)

@@ -10,14 +10,15 @@ biases ``b (ndarray[F])``; signals ``(N, C, L)`` with filters ``(F, C, K)``; vol
     dx, dw, db = conv2d_backward(dout, cache)
 """
 
-from mlnotes.conv.convolution import convnd_backward, convnd_forward
-from mlnotes.conv.layers import (
+from mlnotes.conv.convolution import (
     conv1d_backward,
     conv1d_forward,
     conv2d_backward,
     conv2d_forward,
     conv3d_backward,
     conv3d_forward,
+    convnd_backward,
+    convnd_forward,
 )
 from mlnotes.conv.loops import (
     avg_pool2d_backward_naive,

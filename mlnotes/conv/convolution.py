@@ -12,6 +12,12 @@ every output position at once: a window view of the padded input (no copy), flat
 "columns" ``[C * HH * WW, N * H' * W']`` (one copy, the im2col of Caffe and cs231n's
 ``conv_forward_strides``), and one matrix product with the filters flattened to
 ``[F, C * HH * WW]``.
+
+One implementation serves every dimension: ``conv2d_forward`` is chapter 5's layer,
+``conv1d_forward`` slides along signals (ECG, audio; ``x (N, C, L)``, ``w (F, C, K)``) and
+``conv3d_forward`` through volumes (CT scans, video; ``x (N, C, D, H, W)``,
+``w (F, C, KD, KH, KW)``) in chapter 10. All are names of ``convnd_forward``, which reads the
+number of spatial axes from ``w``; likewise for the backward passes.
 """
 
 from __future__ import annotations
@@ -95,7 +101,7 @@ def convnd_backward(dout, cache):
     Learning*, section 9.5 (the gradients of a strided convolution); Dumoulin & Visin,
     arXiv:1603.07285, chapter 4 (the gradient with respect to x is a transposed convolution).
     """
-    x, w, strides, pads, cols = _check_cache(cache, "convnd_forward")
+    x, w, strides, pads, cols = _check_cache(cache)
     (N, C), (F, _), kernel = x.shape[:2], w.shape[:2], w.shape[2:]
     out_size = tuple(map(conv_output_size, x.shape[2:], kernel, pads, strides))
     dout = as_float_array(dout, "dout")
@@ -132,16 +138,11 @@ def _check_ndim(x, w, dims: int) -> None:
             )
 
 
-def _check_cache(cache, forward: str, dims: int | None = None) -> tuple:
-    """Raise unless ``cache`` is the ``(x, w, strides, paddings, cols)`` tuple of ``forward``."""
+def _check_cache(cache) -> tuple:
+    """Raise unless ``cache`` is the ``(x, w, strides, paddings, cols)`` tuple of a forward pass."""
     if not (isinstance(cache, tuple) and len(cache) == 5 and isinstance(cache[1], np.ndarray)):
         raise TypeError(
-            f"cache must be the tuple returned by {forward}, got {type(cache).__name__}"
-        )
-    if dims is not None and cache[1].ndim != dims + 2:
-        raise ValueError(
-            f"cache must come from {forward} (w of {dims + 2} dims), "
-            f"got w of shape {cache[1].shape}"
+            f"cache must be the tuple returned by the forward pass, got {type(cache).__name__}"
         )
     return cache
 
@@ -151,8 +152,12 @@ def _check_conv(x, w, b, stride, padding):
     x, w, b = as_float_array(x, "x"), as_float_array(w, "w"), as_float_array(b, "b")
     if w.ndim < 3:
         raise ValueError(f"w must be (F, C, *kernel) with a spatial axis, got shape {w.shape}")
+    if x.ndim != w.ndim:  # the filters' axes say how many spatial axes the convolution has
+        raise ValueError(
+            f"x (N, C, *spatial) and w (F, C, *kernel) must have as many axes, got x of shape "
+            f"{x.shape} and w of shape {w.shape}"
+        )
     dims = w.ndim - 2
-    _check_ndim(x, w, dims)
     (C, F), kernel = (x.shape[1], w.shape[0]), _KERNEL.get(dims, "*kernel")
     if w.shape[1] != C:
         raise ValueError(
@@ -172,3 +177,7 @@ def _check_conv(x, w, b, stride, padding):
             f"w of shape {w.shape} does not fit x of shape {x.shape} with padding={padding}: {err}"
         ) from None
     return x, w, b, strides, pads, out_size
+
+
+conv1d_forward = conv2d_forward = conv3d_forward = convnd_forward
+conv1d_backward = conv2d_backward = conv3d_backward = convnd_backward
