@@ -158,6 +158,17 @@ def best_times(*functions: Callable[[], object], repeats: int = 5) -> list[float
     return [min(t) for t in times]
 
 
+def to_numpy(x) -> np.ndarray:
+    """``x`` as an ndarray: a tensor detached and copied to the CPU (bfloat16, which NumPy lacks,
+    as float32), anything else through ``np.asarray``."""
+    if not hasattr(x, "detach"):
+        return np.asarray(x)
+    import torch
+
+    x = x.detach().cpu()
+    return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+
+
 def as_float_array(x, name: str, ndim: int | None = None) -> np.ndarray:
     """Return ``x`` as a finite floating ndarray, or raise an error that names ``name``.
 

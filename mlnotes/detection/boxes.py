@@ -17,7 +17,7 @@ import functools
 import numpy as np
 import torch
 
-from mlnotes.core import check_scalar
+from mlnotes.core import check_scalar, to_numpy
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 _FIELDS = {"xyxy": "(x1, y1, x2, y2)", "xywh": "(x1, y1, w, h)", "cxcywh": "(cx, cy, w, h)"}
@@ -237,16 +237,6 @@ def _real_tensor(x, name: str):
     return x
 
 
-def _as_boxes(boxes, name: str, fmt: str = "xyxy"):
-    """``_boxes`` for the other detection modules: the checked boxes of the kind that came in
-    (tensor or ndarray), and that kind's namespace (torch or np)."""
-    checked = _boxes(boxes, name, fmt)
-    return (checked, torch) if isinstance(boxes, torch.Tensor) else (checked.numpy(), np)
-
-
-def _to_numpy(x):
-    """A tensor as an ndarray (detached, on the CPU; bfloat16 as float32); anything else as is."""
-    if not isinstance(x, torch.Tensor):
-        return x
-    x = x.detach().cpu()
-    return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+def _numpy_boxes(boxes, name: str, fmt: str = "xyxy") -> np.ndarray:
+    """The checked boxes as an ndarray, for the detection modules that compute in NumPy."""
+    return _boxes(to_numpy(boxes), name, fmt).numpy()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.patches import Rectangle
 
-from mlnotes.detection.boxes import _as_boxes, _to_numpy
+from mlnotes.core import to_numpy
+from mlnotes.detection.boxes import _numpy_boxes
 
 
 def plot_boxes(
@@ -40,10 +40,10 @@ def plot_boxes(
     Returns:
         list[Rectangle]: the patches added, in the order of ``boxes``.
     """
-    boxes, _ = _as_boxes(_to_numpy(boxes), "boxes")
+    boxes = _numpy_boxes(boxes, "boxes")
     k = len(boxes)
-    labels = None if labels is None else np.asarray(_to_numpy(labels)).reshape(-1)
-    scores = None if scores is None else np.asarray(_to_numpy(scores), dtype=float).reshape(-1)
+    labels = None if labels is None else to_numpy(labels).reshape(-1)
+    scores = None if scores is None else to_numpy(scores).astype(float).reshape(-1)
     for name, values in (("labels", labels), ("scores", scores), ("texts", texts)):
         if values is not None and len(values) != k:
             raise ValueError(f"{name} must have one entry per box ({k}), got {len(values)}")

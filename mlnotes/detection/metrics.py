@@ -21,8 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mlnotes.core import as_class_labels, as_float_array, check_same_length, check_scalar
-from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy
+from mlnotes.core import as_class_labels, as_float_array, check_same_length, check_scalar, to_numpy
+from mlnotes.detection.boxes import _iou, _numpy_boxes
 
 COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)  # 0.5, 0.55, ..., 0.95: mAP@[0.5:0.95]
 
@@ -225,9 +225,9 @@ def _per_image(pred_boxes, pred_scores, gt_boxes):
     check_same_length(pred_boxes=pred_boxes, pred_scores=pred_scores, gt_boxes=gt_boxes)
     preds, scores, gts = [], [], []
     for i, (p, s, g) in enumerate(zip(pred_boxes, pred_scores, gt_boxes, strict=True)):
-        p, _ = _as_boxes(_boxes_2d(p), f"pred_boxes[{i}]")
-        g, _ = _as_boxes(_boxes_2d(g), f"gt_boxes[{i}]")
-        s = as_float_array(_to_numpy(s), f"pred_scores[{i}]")
+        p = _numpy_boxes(_boxes_2d(p), f"pred_boxes[{i}]")
+        g = _numpy_boxes(_boxes_2d(g), f"gt_boxes[{i}]")
+        s = as_float_array(to_numpy(s), f"pred_scores[{i}]")
         if s.shape != p.shape[:1]:
             raise ValueError(
                 f"pred_scores[{i}] must have shape {p.shape[:1]} (one per box), got {s.shape}"
@@ -240,7 +240,7 @@ def _per_image(pred_boxes, pred_scores, gt_boxes):
 
 def _boxes_2d(boxes) -> np.ndarray:
     """An ndarray of boxes, where an empty list or array means no box (shape (0, 4))."""
-    boxes = np.asarray(_to_numpy(boxes))
+    boxes = to_numpy(boxes)
     return boxes.reshape(0, 4) if boxes.size == 0 and boxes.ndim == 1 else boxes
 
 
@@ -252,7 +252,7 @@ def _labels(labels, boxes: list, name: str, num_classes) -> list:
         )
     checked = []
     for i, (y, b) in enumerate(zip(labels, boxes, strict=True)):
-        y = np.asarray(_to_numpy(y))
+        y = to_numpy(y)
         if y.shape != b.shape[:1]:
             raise ValueError(
                 f"{name}[{i}] must have shape {b.shape[:1]} (one per box), got {y.shape}"

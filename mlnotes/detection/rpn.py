@@ -25,8 +25,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlnotes.core import as_float_array, check_float_tensor, check_same_length, check_scalar
-from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy, box_convert, nms
+from mlnotes.core import (
+    as_float_array,
+    check_float_tensor,
+    check_same_length,
+    check_scalar,
+    to_numpy,
+)
+from mlnotes.detection.boxes import _iou, _numpy_boxes, box_convert, nms
 from mlnotes.detection.detector import _stride8_layers
 from mlnotes.detection.yolo import _check_anchors
 
@@ -113,7 +119,7 @@ def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: floa
     anchor's box index) and float64 ``deltas [A, 4]`` (0 when G = 0).
     """
     anchors = _positive_boxes(anchors, "anchors")
-    gt_boxes = _as_boxes(_to_numpy(gt_boxes), "gt_boxes")[0].astype(np.float64)
+    gt_boxes = _numpy_boxes(gt_boxes, "gt_boxes").astype(np.float64)
     negative_iou = check_scalar(negative_iou, "negative_iou", low=0)
     positive_iou = check_scalar(positive_iou, "positive_iou", low=negative_iou)
     if positive_iou > 1:
@@ -194,7 +200,7 @@ def propose(
     decreasing score, K <= top_n.
     """
     anchors = _positive_boxes(anchors, "anchors")
-    scores = as_float_array(_to_numpy(scores), "scores").astype(np.float64)
+    scores = as_float_array(to_numpy(scores), "scores").astype(np.float64)
     if scores.shape != (len(anchors),):
         raise ValueError(f"scores must have shape ({len(anchors)},), got {scores.shape}")
     deltas = _as_deltas(deltas, anchors)
@@ -226,8 +232,8 @@ def proposal_recall(proposals, gt_boxes, iou_threshold: float = 0.5) -> float:
         raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
     found, total = 0, 0
     for boxes, gt in zip(proposals, gt_boxes, strict=True):
-        boxes, _ = _as_boxes(_to_numpy(boxes), "proposals")
-        gt, _ = _as_boxes(_to_numpy(gt), "gt_boxes")
+        boxes = _numpy_boxes(boxes, "proposals")
+        gt = _numpy_boxes(gt, "gt_boxes")
         total += len(gt)
         if len(gt) and len(boxes):
             found += int((_iou(gt, boxes).max(axis=1) >= iou_threshold).sum())
@@ -287,7 +293,7 @@ def _decode(deltas: np.ndarray, anchors: np.ndarray) -> np.ndarray:
 
 def _as_deltas(deltas, anchors: np.ndarray) -> np.ndarray:
     """``deltas`` as finite float64, one row per anchor, or a clear error."""
-    deltas = as_float_array(_to_numpy(deltas), "deltas").astype(np.float64)
+    deltas = as_float_array(to_numpy(deltas), "deltas").astype(np.float64)
     if deltas.shape != anchors.shape:
         raise ValueError(
             f"deltas must have shape {anchors.shape} (one row per anchor), got {deltas.shape}"
@@ -297,7 +303,7 @@ def _as_deltas(deltas, anchors: np.ndarray) -> np.ndarray:
 
 def _positive_boxes(boxes, name: str) -> np.ndarray:
     """Checked float64 boxes whose widths and heights are all positive."""
-    boxes, _ = _as_boxes(_to_numpy(boxes), name)
+    boxes = _numpy_boxes(boxes, name)
     boxes = boxes.astype(np.float64)
     flat = (boxes[:, 2:] <= boxes[:, :2]).any(axis=1)
     if flat.any():

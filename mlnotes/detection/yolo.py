@@ -32,8 +32,8 @@ import warnings
 
 import numpy as np
 
-from mlnotes.core import as_class_labels, as_float_array, check_float_tensor, check_scalar
-from mlnotes.detection.boxes import _as_boxes, _iou, _to_numpy
+from mlnotes.core import as_class_labels, as_float_array, check_float_tensor, check_scalar, to_numpy
+from mlnotes.detection.boxes import _iou, _numpy_boxes
 
 
 def assign_anchors(boxes, anchors) -> np.ndarray:
@@ -65,7 +65,7 @@ def yolo_encode(
     or their indices returned (ascending) with ``return_dropped=True``.
     """
     boxes = _check_boxes(boxes)
-    labels = as_class_labels(np.asarray(_to_numpy(labels)), num_classes, "labels")
+    labels = as_class_labels(to_numpy(labels), num_classes, "labels")
     if labels.shape != (len(boxes),):
         raise ValueError(f"labels must have shape ({len(boxes)},), one per box, got {labels.shape}")
     size = check_scalar(grid_size, "grid_size", low=1, integer=True)
@@ -122,7 +122,7 @@ def yolo_decode(output, anchors, image_size: float, score_threshold: float = 0.0
     score > ``score_threshold`` are kept, in (row, column, anchor) order. The volume (a target,
     or a prediction after its sigmoid/softmax) may be a tensor; ``anchors`` fixes B.
     """
-    output = as_float_array(_to_numpy(output), "output").astype(np.float64)
+    output = as_float_array(to_numpy(output), "output").astype(np.float64)
     anchors = _check_anchors(anchors)
     image_size = check_scalar(image_size, "image_size", low=0, strict=True)
     score_threshold = check_scalar(score_threshold, "score_threshold", low=0)
@@ -151,8 +151,8 @@ def filter_boxes(boxes, box_scores, threshold: float = 0.6):
 
     YOLO's first filter, before ``batched_nms``. Returns the kept boxes, scores and labels.
     """
-    boxes, _ = _as_boxes(np.asarray(_to_numpy(boxes)), "boxes")
-    box_scores = as_float_array(_to_numpy(box_scores), "box_scores", ndim=2)
+    boxes = _numpy_boxes(boxes, "boxes")
+    box_scores = as_float_array(to_numpy(box_scores), "box_scores", ndim=2)
     if box_scores.shape[0] != len(boxes) or box_scores.shape[1] < 1:
         raise ValueError(
             f"box_scores must have shape ({len(boxes)}, C), C >= 1, got {box_scores.shape}"
@@ -240,12 +240,12 @@ def _assign(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
 
 def _check_boxes(boxes) -> np.ndarray:
     """``boxes`` as a float64 (K, 4) array (NumPy or tensor), or the boxes' clear error."""
-    return _as_boxes(_to_numpy(boxes), "boxes")[0].astype(np.float64)
+    return _numpy_boxes(boxes, "boxes").astype(np.float64)
 
 
 def _check_anchors(anchors) -> np.ndarray:
     """``anchors`` as a float64 (B, 2) array of positive finite (w, h), or a clear error."""
-    anchors = as_float_array(_to_numpy(anchors), "anchors", ndim=2).astype(np.float64)
+    anchors = as_float_array(to_numpy(anchors), "anchors", ndim=2).astype(np.float64)
     if anchors.shape[1] != 2 or len(anchors) == 0 or not (anchors > 0).all():
         raise ValueError(f"anchors must be (B, 2), B >= 1, rows (w, h) > 0, got {anchors.tolist()}")
     return anchors

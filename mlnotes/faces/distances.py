@@ -13,9 +13,8 @@ References: Schroff et al., "FaceNet" (CVPR 2015), section 3 and equations (1)-(
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
+import torch
 
 from mlnotes.core import as_float_array, check_float_tensor, check_scalar
 
@@ -79,23 +78,17 @@ def triplet_hinge(anchor, positive, negative, margin: float):
     d_ap = ((anchor - positive) ** 2).sum(1)  # [N]
     d_an = ((anchor - negative) ** 2).sum(1)  # [N]
     losses = d_ap - d_an + margin  # [N]
-    return losses.clamp(min=0) if _is_tensor(losses) else np.maximum(losses, 0)
-
-
-def _is_tensor(x) -> bool:
-    # a tensor exists only once torch is imported: NumPy-only callers skip torch's import time
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(x, torch.Tensor)
+    return losses.clamp(min=0) if isinstance(losses, torch.Tensor) else np.maximum(losses, 0)
 
 
 def _as_embeddings(**embeddings):
     """The embeddings as 2-D float tensors, or 2-D float ndarrays, and whether they are tensors."""
-    kinds = {_is_tensor(x) for x in embeddings.values()}
+    kinds = {isinstance(x, torch.Tensor) for x in embeddings.values()}
     if len(kinds) > 1:
         raise TypeError(f"{', '.join(embeddings)} must be all torch tensors or all NumPy arrays")
     checked = []
     for name, x in embeddings.items():
-        if _is_tensor(x):
+        if isinstance(x, torch.Tensor):
             check_float_tensor(x, name)
             if x.ndim != 2:
                 raise ValueError(f"{name} must be 2-D (N, D), got shape {tuple(x.shape)}")

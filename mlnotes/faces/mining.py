@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlnotes.core import as_class_labels, as_float_array, check_same_length
+from mlnotes.core import as_class_labels, as_float_array, check_same_length, to_numpy
 from mlnotes.faces.distances import pairwise_distances
 
 STRATEGIES = ("random", "semi_hard", "hard")
@@ -38,8 +38,8 @@ def mine_triplets(embeddings, labels, strategy: str = "random", seed: int | None
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    emb = as_float_array(_to_numpy(embeddings), "embeddings", ndim=2).astype(np.float64)
-    labels = as_class_labels(_to_numpy(labels), name="labels")
+    emb = as_float_array(to_numpy(embeddings), "embeddings", ndim=2).astype(np.float64)
+    labels = as_class_labels(to_numpy(labels), name="labels")
     check_same_length(embeddings=emb, labels=labels)
     return triplets_of(emb, labels, strategy, seed)
 
@@ -67,8 +67,3 @@ def triplets_of(emb: np.ndarray, labels: np.ndarray, strategy: str, seed: int | 
     has_beyond = np.isfinite(beyond).any(1)  # [T]
     farthest = np.where(negatives, dist[anchor], -np.inf).argmax(1)  # [T] the fallback
     return anchor, positive, np.where(has_beyond, beyond.argmin(1), farthest)
-
-
-def _to_numpy(x) -> np.ndarray:
-    """A tensor as an ndarray (detached, on the CPU); anything else through ``np.asarray``."""
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
