@@ -25,6 +25,7 @@ from mlnotes.conv.loops import (
     avg_pool2d_forward_naive,
     conv2d_backward_naive,
     conv2d_forward_naive,
+    conv2d_naive,
     max_pool2d_backward_naive,
     max_pool2d_forward_naive,
 )
@@ -35,8 +36,6 @@ from mlnotes.conv.pooling import (
     max_pool2d_forward,
 )
 from mlnotes.conv.shapes import conv2d_multiplications, conv2d_parameters, conv_output_size, pad
-
-conv2d_naive = conv2d_forward_naive  # the name chapter 5's notebook and the benchmark use
 
 __all__ = [
     "avg_pool2d_backward",

@@ -35,6 +35,9 @@ def conv2d_forward_naive(x, w, b, stride: int = 1, padding: int = 0) -> np.ndarr
     return out
 
 
+conv2d_naive = conv2d_forward_naive  # the name chapter 5's notebook and the benchmark use
+
+
 def conv2d_backward_naive(dout, x, w, stride: int = 1, padding: int = 0):
     """The gradients ``(dx, dw, db)`` of the convolution above, from ``dout [N, F, H', W']``.
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from mlnotes.core import as_class_labels, check_scalar
+from mlnotes.core import as_class_labels, check_scalar, to_numpy
 from mlnotes.faces.distances import triplet_hinge
 from mlnotes.faces.mining import STRATEGIES, triplets_of
 from mlnotes.train import tqdm
@@ -102,7 +102,7 @@ def train_triplets(
     batches = pk_batches(labels, people, shots, steps, seed)
     for step, index in enumerate(tqdm(batches, total=steps, disable=not progress)):
         emb = model(images[index].to(device))  # [P K, D]
-        detached = emb.detach().cpu().numpy().astype(np.float64)
+        detached = to_numpy(emb).astype(np.float64)
         a, p, n = triplets_of(detached, labels[index], strategy, seed=seed * 100_003 + step)
         losses = triplet_hinge(emb[a], emb[p], emb[n], margin)  # [T]
         loss = losses.mean()
