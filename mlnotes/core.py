@@ -190,9 +190,9 @@ def as_float_array(x, name: str, ndim: int | None = None) -> np.ndarray:
     return arr
 
 
-def as_binary_labels(y, name: str = "y") -> np.ndarray:
-    """Return 1-D labels in {0, 1} as float64, or raise an error that names ``name``."""
-    arr = as_float_array(y, name, ndim=1)
+def as_binary_labels(y, name: str = "y", ndim: int = 1) -> np.ndarray:
+    """Return labels in {0, 1} (``ndim``-D: one column per task) as float64, or raise."""
+    arr = as_float_array(y, name, ndim=ndim)
     bad = ~np.isin(arr, (0.0, 1.0))
     if bad.any():
         raise ValueError(
@@ -224,17 +224,35 @@ def as_class_labels(y, num_classes: int | None = None, name: str = "y") -> np.nd
     return arr
 
 
-def check_scalar(value, name: str, *, low: float, strict: bool = False, integer: bool = False):
-    """Return ``value`` as a float (or int) after checking it is a number ``>= low`` (``> low``).
+def check_scalar(
+    value,
+    name: str,
+    *,
+    low: float,
+    strict: bool = False,
+    integer: bool = False,
+    high: float | None = None,
+):
+    """Return ``value`` as a float (or int) after checking it is a number ``>= low`` (``> low``)
+    and, with ``high``, ``<= high``. ``True`` is not a number here.
 
     Used for hyperparameters: ``check_scalar(lr, "lr", low=0, strict=True)``.
     """
     kind, what = (Integral, "an integer") if integer else (Real, "a number")
     sign = ">" if strict else ">="
     valid = isinstance(value, kind) and not isinstance(value, bool)
-    if not (valid and (value > low if strict else value >= low)):
-        raise ValueError(f"{name} must be {what} {sign} {low}, got {value!r}")
+    if not (valid and (value > low if strict else value >= low)) or (
+        high is not None and value > high
+    ):
+        bound = "" if high is None else f" and <= {high}"
+        raise ValueError(f"{name} must be {what} {sign} {low}{bound}, got {value!r}")
     return int(value) if integer else float(value)
+
+
+def check_choice(value, name: str, choices) -> None:
+    """Raise ValueError unless ``value`` is one of ``choices`` (the message lists them)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 
 def check_per_axis(value, name: str, dims: int = 2, *, low: int = 1, any_length: bool = False):

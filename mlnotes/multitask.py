@@ -7,9 +7,14 @@ of the other tasks. A mask ``(ndarray[m, K])`` marks which labels are known (1) 
     J = (1/m) sum_i sum_{j : mask_ij = 1} L(y_hat_ij, y_ij),
     L(y_hat, y) = -(y log y_hat + (1 - y) log(1 - y_hat))
 
-``SharedTrunkNet`` shares one trunk between the K tasks; ``SeparateNets`` trains one network per
-task; ``task_scores`` measures each task; ``make_scenes`` (from ``mlnotes.data.scenes``) draws
-the multi-label images of the chapter.
+``SharedTrunkNet`` shares one trunk between the K tasks (hard parameter sharing);
+``SeparateNets`` trains one network per task (the single-task baseline); ``task_scores``
+measures each task; ``make_scenes`` (from ``mlnotes.data.scenes``) draws the multi-label images
+of the chapter.
+
+References: Caruana (1997), "Multitask learning", Machine Learning 28:41-75; Ruder (2017), "An
+overview of multi-task learning in deep neural networks", arXiv:1706.05098; Ng, Deep Learning
+Specialization, course 3 week 2; van Rijsbergen (1979), *Information Retrieval*, ch. 7 (F1).
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlnotes.core import as_float_array, check_images, check_scalar
+from mlnotes.core import (
+    as_binary_labels,
+    as_float_array,
+    check_float_tensor,
+    check_images,
+    check_scalar,
+)
 from mlnotes.data.scenes import KINDS, Shape, draw_shape, make_scenes
 from mlnotes.linear import logistic_loss
 
@@ -43,70 +54,56 @@ def multitask_loss_np(logits, y, mask=None) -> float:
         L(z, y) = log(1 + exp(z)) - y z = max(z, 0) - y z + log(1 + exp(-|z|))
 
     which is ``-(y log y_hat + (1 - y) log(1 - y_hat))`` with ``y_hat = sigma(z)``, computed
-    without overflow for any ``z``. The sum over tasks runs over the known labels only, and the
-    total is divided by the number of examples ``m``, not by the number of known labels: this
-    is the cost of the course notes, ``(1/m) sum_i sum_j L``, which for K = 1 is the logistic
-    cost of chapter 1.
+    without overflow for any ``z``. The total is divided by the number of examples ``m``, not by
+    the number of known labels: the cost of the course notes, which for K = 1 is chapter 1's.
 
     Args:
         logits (ndarray[m, K]): one logit per example and task.
-        y (ndarray[m, K]): labels in {0, 1} where ``mask`` is 1; entries where ``mask`` is 0
-            are ignored (any finite number, e.g. -1 for "unknown").
+        y (ndarray[m, K]): labels in {0, 1} where ``mask`` is 1; any finite number (e.g. -1 for
+            "unknown") where it is 0.
         mask (ndarray[m, K] | None): 1 (or True) for a known label, 0 for a missing one;
             ``None`` means every label is known.
-
-    Returns:
-        float: the cost J.
-
-    Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75; Ng, Deep
-    Learning Specialization, course 3 week 2 ("Multi-task learning").
     """
-    logits, y, mask = _check_inputs_np(logits, y, mask)
-    losses = logistic_loss(logits, y)  # [m, K]
+    logits = as_float_array(logits, "logits", ndim=2)
+    _check_shapes(logits.shape, np.shape(y), None if mask is None else np.shape(mask))
+    mask = np.ones(logits.shape) if mask is None else as_binary_labels(mask, "mask", ndim=2)
+    known = mask == 1
+    y = as_float_array(y, "y", ndim=2)
+    as_binary_labels(y[known], "y where the mask is 1")
+    losses = logistic_loss(logits, np.where(known, y, 0.0))  # [m, K]
     return float(np.sum(losses * mask) / logits.shape[0])
 
 
 def multitask_loss(logits: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-    """The multi-task logistic cost in PyTorch: the same J as :func:`multitask_loss_np`.
+    """The multi-task logistic cost in PyTorch: the same J as :func:`multitask_loss_np`,
+    differentiable in ``logits``, in ``logits``' dtype.
 
-        J = (1/m) sum_i sum_{j : mask_ij = 1} L(z_ij, y_ij)
-
-    It divides by the number of examples ``m`` (the batch size), not by the number of known
-    labels, and is differentiable in ``logits``. Its signature fits ``mlnotes.train.fit``: with a
-    loader over ``(x, y, mask)`` the loop calls ``multitask_loss(model(x), y, mask)``.
-
-    Args:
-        logits (Tensor[m, K]): one logit per example and task.
-        y (Tensor[m, K]): labels in {0, 1} where ``mask`` is 1 (any integer or float dtype);
-            ignored where ``mask`` is 0.
-        mask (Tensor[m, K] | None): 1 (or True) for a known label, 0 for a missing one.
-
-    Returns:
-        Tensor[]: the cost J, in ``logits``' dtype.
-
-    Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75; Ruder (2017),
-    "An overview of multi-task learning in deep neural networks", arXiv:1706.05098.
+    Its signature fits ``mlnotes.train.fit``: with a loader over ``(x, y, mask)`` the loop calls
+    ``multitask_loss(model(x), y, mask)`` every step, so it checks shapes (free) but not the
+    labels' values, which would make every step wait for the GPU: ``y (Tensor[m, K])`` must hold
+    0 or 1 where ``mask (Tensor[m, K] | None)`` is 1 (:func:`multitask_loss_np` checks them).
     """
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
-        raise TypeError(f"logits must be a floating-point Tensor, got {type(logits).__name__}")
-    if logits.ndim != 2 or logits.shape[0] == 0:
-        raise ValueError(f"logits must have shape [m, K] with m >= 1, got {tuple(logits.shape)}")
+    check_float_tensor(logits, "logits")
     y = torch.as_tensor(y, device=logits.device)
-    if y.shape != logits.shape:
-        raise ValueError(
-            f"y must have the shape of logits {tuple(logits.shape)}, got {tuple(y.shape)}"
-        )
-    known = torch.ones_like(y, dtype=torch.bool) if mask is None else torch.as_tensor(mask)
-    if known.shape != logits.shape:
-        raise ValueError(
-            f"mask must have the shape of logits {tuple(logits.shape)}, got {tuple(known.shape)}"
-        )
-    known = known.to(logits.device) != 0
-    if not torch.all((y[known] == 0) | (y[known] == 1)):
-        raise ValueError("y must contain only 0 and 1 where the mask marks a known label")
+    _check_shapes(logits.shape, y.shape, None if mask is None else np.shape(mask))
+    known = (
+        torch.ones(logits.shape, dtype=torch.bool, device=logits.device)
+        if mask is None
+        else torch.as_tensor(mask, device=logits.device) != 0
+    )
     target = torch.where(known, y, torch.zeros_like(y)).to(logits.dtype)
     losses = F.binary_cross_entropy_with_logits(logits, target, reduction="none")  # [m, K]
     return torch.where(known, losses, torch.zeros_like(losses)).sum() / logits.shape[0]
+
+
+def _check_shapes(logits_shape, y_shape, mask_shape) -> None:
+    if len(logits_shape) != 2 or logits_shape[0] == 0:
+        raise ValueError(f"logits must have shape [m, K] with m >= 1, got {tuple(logits_shape)}")
+    for name, shape in (("y", y_shape), ("mask", mask_shape)):
+        if shape is not None and tuple(shape) != tuple(logits_shape):
+            raise ValueError(
+                f"{name} must have the shape of logits {tuple(logits_shape)}, got {tuple(shape)}"
+            )
 
 
 class SharedTrunkNet(nn.Module):
@@ -123,22 +120,18 @@ class SharedTrunkNet(nn.Module):
 
     The forward pass returns logits; the sigmoids are applied by the loss
     (:func:`multitask_loss`) and at prediction (``z_j >= 0`` means ``y_hat_j >= 1/2``). With
-    ``num_tasks=1`` nothing is shared: it is an ordinary network for one task.
-
-    Args:
-        num_tasks (int): K, the number of binary tasks (outputs).
-        in_channels (int): channels of the input images ``x (Tensor[N, C, H, W])``.
-        width (int): channels of the trunk's first convolution.
-
-    Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75 (hard parameter
-    sharing); Ruder (2017), arXiv:1706.05098, section 3.1.
+    ``num_tasks=1`` nothing is shared: it is an ordinary network for one task. ``in_channels``
+    is C of the images ``x (Tensor[N, C, H, W])``; ``width`` the trunk's first channels.
     """
 
     def __init__(self, num_tasks: int, in_channels: int = 1, width: int = 32):
         super().__init__()
-        for name, value in (("num_tasks", num_tasks), ("in_channels", in_channels)):
+        for name, value in (
+            ("num_tasks", num_tasks),
+            ("in_channels", in_channels),
+            ("width", width),
+        ):
             check_scalar(value, name, low=1, integer=True)
-        check_scalar(width, "width", low=1, integer=True)
         self.in_channels = in_channels
         self.trunk = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1),  # [N, w, H, W]
@@ -167,14 +160,6 @@ class SeparateNets(nn.Module):
     Trained with :func:`multitask_loss`, the gradient with respect to network j's parameters is
     the gradient of task j's loss alone, so training the K networks together, on the same
     mini-batches, is training each one separately on its own task.
-
-    Args:
-        num_tasks (int): K, the number of tasks and of networks.
-        in_channels (int): channels of the input images ``x (Tensor[N, C, H, W])``.
-        width (int): channels of the first convolution of each network.
-
-    Reference: Caruana (1997), "Multitask learning", Machine Learning 28:41-75 (single-task
-    learning, STL, as the baseline of multitask learning, MTL).
     """
 
     def __init__(self, num_tasks: int, in_channels: int = 1, width: int = 16):
@@ -194,23 +179,18 @@ def task_scores(y, y_pred) -> dict[str, np.ndarray]:
         precision_j = TP / (TP + FP),  recall_j = TP / (TP + FN)
         F1_j        = 2 TP / (2 TP + FP + FN)   (the harmonic mean of precision and recall)
 
-    counted over the m examples of column j. A ratio whose denominator is 0 (no positive
-    prediction, or no positive label) is defined as 1: nothing was claimed, or nothing was
-    there to find.
-
-    Args:
-        y (ndarray[m, K]): true labels in {0, 1}.
-        y_pred (ndarray[m, K]): predicted labels in {0, 1}, e.g. ``logits >= 0``.
-
-    Returns:
-        dict[str, ndarray[K]]: ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``.
-
-    Reference: van Rijsbergen (1979), *Information Retrieval*, chapter 7 (the F measure).
+    counted over the m examples of column j of ``y (ndarray[m, K])`` and ``y_pred
+    (ndarray[m, K])``, e.g. ``logits >= 0``. A ratio whose denominator is 0 (no positive
+    prediction, or no positive label) is 1: nothing was claimed, or nothing was there to find.
+    Returns a dict of ``ndarray[K]``: ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``.
     """
-    y = _binary_matrix(y, "y")
-    y_pred = _binary_matrix(y_pred, "y_pred")
-    if y.shape != y_pred.shape:
-        raise ValueError(f"y_pred must have the shape of y {y.shape}, got {y_pred.shape}")
+    y = as_binary_labels(y, "y", ndim=2)
+    y_pred = as_binary_labels(y_pred, "y_pred", ndim=2)
+    if y.shape != y_pred.shape or len(y) == 0:
+        raise ValueError(
+            f"y_pred must have the shape of y, with at least one example: got {y_pred.shape} "
+            f"and {y.shape}"
+        )
     tp = np.sum(y * y_pred, axis=0)  # [K]
     fp = np.sum((1 - y) * y_pred, axis=0)
     fn = np.sum(y * (1 - y_pred), axis=0)
@@ -224,30 +204,3 @@ def task_scores(y, y_pred) -> dict[str, np.ndarray]:
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(den > 0, num / np.maximum(den, 1), 1.0)
-
-
-def _binary_matrix(a, name: str) -> np.ndarray:
-    arr = as_float_array(a, name, ndim=2)
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one example, got shape {arr.shape}")
-    if not np.all((arr == 0) | (arr == 1)):
-        raise ValueError(f"{name} must contain only 0 and 1")
-    return arr
-
-
-def _check_inputs_np(logits, y, mask):
-    logits = as_float_array(logits, "logits", ndim=2)
-    if logits.shape[0] == 0:
-        raise ValueError(f"logits must have shape (m, K) with m >= 1, got {logits.shape}")
-    y = as_float_array(y, "y", ndim=2)
-    if y.shape != logits.shape:
-        raise ValueError(f"y must have the shape of logits {logits.shape}, got {y.shape}")
-    mask = np.ones_like(y) if mask is None else as_float_array(mask, "mask", ndim=2)
-    if mask.shape != logits.shape:
-        raise ValueError(f"mask must have the shape of logits {logits.shape}, got {mask.shape}")
-    if not np.all((mask == 0) | (mask == 1)):
-        raise ValueError("mask must contain only 0 and 1 (or False and True)")
-    known = mask == 1
-    if not np.all((y[known] == 0) | (y[known] == 1)):
-        raise ValueError("y must contain only 0 and 1 where the mask marks a known label")
-    return logits, np.where(known, y, 0.0), mask

@@ -6,6 +6,9 @@
 
 A batch is a tuple ``(x, *targets)``; the model sees ``x`` and the loss (and every metric) sees
 ``(outputs, *targets)``: a loss with a mask, ``loss_fn(outputs, y, mask)``, needs no special case.
+
+Reference: PyTorch's tutorial "Optimizing model parameters",
+https://pytorch.org/tutorials/beginner/basics/optimization_tutorial.html
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 from tqdm import TqdmWarning
+
+from mlnotes.core import check_same_length, check_scalar
 
 with warnings.catch_warnings():
     # Without ipywidgets, tqdm.auto falls back to a text bar in notebooks and warns about it at
@@ -69,17 +74,12 @@ def make_loader(
 
     Returns:
         TensorLoader: iterable of tuples of tensors, with ``len()`` batches.
-
-    Reference: the role of ``torch.utils.data.DataLoader``, https://pytorch.org/docs/stable/data.html
     """
     if not tensors:
         raise ValueError("make_loader needs at least one tensor")
     tensors = tuple(_as_tensor(t) for t in tensors)
-    sizes = [len(t) for t in tensors]
-    if len(set(sizes)) > 1:
-        raise ValueError(f"tensors must share their first dimension, got lengths {sizes}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_same_length(**{f"tensors[{i}]": t for i, t in enumerate(tensors)})
+    batch_size = check_scalar(batch_size, "batch_size", low=1, integer=True)
     return TensorLoader(tensors, batch_size, shuffle, seed)
 
 
@@ -114,12 +114,8 @@ def fit(
     Returns:
         dict[str, list[float]]: ``"train_loss"`` (the mean of the epoch's batch losses, weighted
         by batch size), and with ``val_loader`` ``"val_loss"`` and ``"val_<metric>"`` per epoch.
-
-    Reference: PyTorch tutorial "Optimizing model parameters",
-    https://pytorch.org/tutorials/beginner/basics/optimization_tutorial.html
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    epochs = check_scalar(epochs, "epochs", low=0, integer=True)
     metrics = dict(metrics or {})
     model.to(device)
     history: dict[str, list[float]] = {"train_loss": []}

@@ -10,7 +10,9 @@ from mlnotes.core import (
     as_binary_labels,
     as_float_array,
     best_times,
+    check_choice,
     check_same_length,
+    check_scalar,
     numerical_gradient,
     pick_device,
     rel_error,
@@ -106,6 +108,31 @@ def test_as_binary_labels():
     np.testing.assert_array_equal(as_binary_labels([0, 1, True]), [0.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="only 0 and 1, got \\[2.0\\]"):
         as_binary_labels([0, 2])
+    np.testing.assert_array_equal(as_binary_labels([[0, 1]], "y", ndim=2), [[0.0, 1.0]])
+    with pytest.raises(ValueError, match="y must be 2-D"):
+        as_binary_labels([0, 1], "y", ndim=2)
+
+
+def test_check_scalar():
+    assert check_scalar(3, "n", low=1, integer=True) == 3
+    assert check_scalar(0.5, "p", low=0, high=1) == 0.5
+    for value, kwargs, message in [
+        (True, {"low": 0, "integer": True}, "n must be an integer >= 0, got True"),
+        (2.5, {"low": 1, "integer": True}, "n must be an integer >= 1"),
+        (0, {"low": 0, "strict": True}, "n must be a number > 0"),
+        (1.5, {"low": 0, "high": 1}, "n must be a number >= 0 and <= 1, got 1.5"),
+        ("1", {"low": 0}, "n must be a number"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            check_scalar(value, "n", **kwargs)
+
+
+def test_check_choice():
+    check_choice("adam", "optimizer", ("adam", "lbfgs"))
+    with pytest.raises(
+        ValueError, match=r"optimizer must be one of \('adam', 'lbfgs'\), got 'sgd'"
+    ):
+        check_choice("sgd", "optimizer", ("adam", "lbfgs"))
 
 
 def test_check_same_length_names_the_arrays():

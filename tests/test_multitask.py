@@ -137,17 +137,18 @@ def test_loss_bad_inputs(backend):
         call(z, y[:, :2])
     with pytest.raises(ValueError, match="mask must have the shape of logits"):
         call(z, y, np.ones((2, 2)))
-    with pytest.raises(ValueError, match="only 0 and 1 where the mask"):
-        call(z, y + 2, np.ones((2, 3)))
     with pytest.raises(ValueError, match="m >= 1"):
         call(np.zeros((0, 3)), np.zeros((0, 3), dtype=int))
     with pytest.raises(ValueError, match="logits must"):
         call(np.zeros(3), np.zeros(3, dtype=int))
     if backend == "numpy":
+        # the torch loss runs every training step: it leaves the values to this door
+        with pytest.raises(ValueError, match="y where the mask is 1 must contain only 0 and 1"):
+            call(z, y + 2, np.ones((2, 3)))
         with pytest.raises(ValueError, match="mask must contain only 0 and 1"):
             call(z, y, np.full((2, 3), 0.5))
     else:
-        with pytest.raises(TypeError, match="floating-point Tensor"):
+        with pytest.raises(TypeError, match="logits must be a floating-point"):
             multitask_loss(np.zeros((2, 3)), torch.zeros(2, 3))
 
 
@@ -258,3 +259,5 @@ def test_task_scores_by_hand():
         task_scores(y, y_pred[:, :1])
     with pytest.raises(ValueError, match="y_pred must contain only 0 and 1"):
         task_scores(y, y_pred * 2)
+    with pytest.raises(ValueError, match="at least one example"):
+        task_scores(y[:0], y_pred[:0])

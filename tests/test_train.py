@@ -93,17 +93,19 @@ def test_fit_metrics_and_predict():
 def test_make_loader_converts_dtypes_and_checks_lengths():
     x, y = next(iter(make_loader(np.zeros((2, 3)), np.array([0, 1]))))
     assert x.dtype == torch.float32 and y.dtype == torch.int64
-    with pytest.raises(ValueError, match="lengths \\[2, 3\\]"):
+    with pytest.raises(ValueError, match=r"tensors\[0\] has 2, tensors\[1\] has 3"):
         make_loader(np.zeros((2, 3)), np.zeros(3))
-    with pytest.raises(ValueError, match="batch_size"):
-        make_loader(np.zeros(2), batch_size=0)
+    for batch_size in (0, True, 2.0):
+        with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+            make_loader(np.zeros(2), batch_size=batch_size)
     with pytest.raises(ValueError, match="at least one"):
         make_loader()
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="epochs"):
-        fit(nn.Identity(), None, None, make_loader(np.zeros(2)), -1)
+    for epochs in (-1, True):
+        with pytest.raises(ValueError, match="epochs must be an integer >= 0"):
+            fit(nn.Identity(), None, None, make_loader(np.zeros(2)), epochs)
     with pytest.raises(ValueError, match="logits \\[N, C\\]"):
         accuracy(torch.zeros(3), torch.zeros(3))
     with pytest.raises(ValueError, match="no examples"):

@@ -1,5 +1,9 @@
 """The costs of neural style transfer: content, Gram matrix, style per layer and over
-layers, and their weighted sum (Ng's notation; activations are torch tensors)."""
+layers, and their weighted sum (Ng's notation; activations are torch tensors).
+
+Reference: Gatys, Ecker and Bethge, "Image style transfer using convolutional neural networks",
+CVPR 2016, Eqs. 1-7; Ng, Deep Learning Specialization, course 4, week 4 (the normalisations).
+"""
 
 from __future__ import annotations
 
@@ -40,10 +44,7 @@ def gram_matrix(a: torch.Tensor) -> torch.Tensor:
         a (Tensor[C, H, W] | Tensor[N, C, H, W]): activations.
 
     Returns:
-        Tensor[C, C] | Tensor[N, C, C]: symmetric and positive semi-definite.
-
-    Reference: Gatys, Ecker and Bethge, "Image style transfer using convolutional neural
-    networks", CVPR 2016, Eq. 3; Ng, Deep Learning Specialization, course 4, week 4.
+        Tensor[C, C] | Tensor[N, C, C]: symmetric and positive semi-definite (Gatys Eq. 3).
     """
     _check_activations(a, "a")
     unrolled = a.flatten(start_dim=-2)  # [..., C, H W]
@@ -58,10 +59,8 @@ def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
         a_G (Tensor[C, H, W] | Tensor[N, C, H, W]): activations of the generated image, same shape.
 
     Returns:
-        Tensor[]: the cost (a scalar), summed over the N images of a batch.
-
-    Reference: Ng, Deep Learning Specialization, course 4, week 4 (programming exercise's
-    normalisation); Gatys et al., CVPR 2016, Eq. 1 (there 1/2 instead of 1/(4 n_H n_W n_C)).
+        Tensor[]: the cost (a scalar), summed over the N images of a batch. Gatys's Eq. 1 has
+        1/2 where Ng's exercise has 1/(4 n_H n_W n_C).
     """
     _check_pair(a_C, a_G, "a_C")
     n_C, n_H, n_W = a_G.shape[-3:]
@@ -76,10 +75,8 @@ def layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
         a_G (Tensor[C, H, W] | Tensor[N, C, H, W]): activations of the generated image, same shape.
 
     Returns:
-        Tensor[]: the cost (a scalar), summed over the N images of a batch.
-
-    Reference: Gatys et al., CVPR 2016, Eq. 4 (with N_l = n_C and M_l = n_H n_W); Ng, Deep
-    Learning Specialization, course 4, week 4.
+        Tensor[]: the cost (a scalar), summed over the N images of a batch (Gatys Eq. 4 with
+        N_l = n_C and M_l = n_H n_W).
     """
     _check_pair(a_S, a_G, "a_S")
     n_C, n_H, n_W = a_G.shape[-3:]
@@ -113,8 +110,6 @@ def style_cost(
     Returns:
         Tensor[]: the weighted sum of :func:`layer_style_cost` over the layers of
         ``layer_weights``.
-
-    Reference: Gatys et al., CVPR 2016, Eq. 5.
     """
     weights = _check_layer_weights(layer_weights)
     for name in weights:
@@ -131,9 +126,7 @@ def total_cost(J_content, J_style, alpha: float = 10, beta: float = 40):
     Args:
         J_content (Tensor[] | float), J_style (Tensor[] | float): the two costs.
         alpha (float), beta (float): their weights, >= 0; only the ratio alpha / beta matters
-            to the minimiser (the scale changes the step sizes).
-
-    Reference: Gatys et al., CVPR 2016, Eq. 7; Ng's course uses alpha = 10, beta = 40.
+            to the minimiser (the scale changes the step sizes); Ng's course uses 10 and 40.
     """
     alpha = check_scalar(alpha, "alpha", low=0)
     beta = check_scalar(beta, "beta", low=0)

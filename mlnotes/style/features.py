@@ -1,12 +1,16 @@
 """The activations of named VGG layers (conv1_1 ... conv5_1), from a seeded random or an
-ImageNet-trained VGG-16/19."""
+ImageNet-trained VGG-16/19.
+
+Reference: Gatys et al., CVPR 2016, Section 2 (the layer names, as in the Caffe VGG models);
+Simonyan and Zisserman, ICLR 2015, Table 1.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from mlnotes.core import check_images, check_scalar
+from mlnotes.core import check_choice, check_images, check_scalar
 from mlnotes.models.vgg import VGG_CONFIGS, make_features, vgg16, vgg19
 from mlnotes.models.weights import IMAGENET_MEAN, IMAGENET_STD  # re-exported by mlnotes.style
 
@@ -16,8 +20,6 @@ BACKBONES = ("vgg19-random", "vgg16-random", "vgg19-imagenet", "vgg16-imagenet")
 def vgg_layer_names(config: list[int | str]) -> list[str]:
     """Names of the modules of ``make_features(config)``, in order: ``conv1_1, relu1_1, conv1_2,
     ..., pool1, conv2_1, ...`` (block b, convolution i within the block).
-
-    Reference: the naming of Gatys et al. (2016) and of the Caffe VGG models.
     """
     names, block, conv = [], 1, 0
     for item in config:
@@ -61,8 +63,6 @@ class VGGFeatures(nn.Module):
         progress (bool): show the download's progress bar.
 
     Shapes: ``x (Tensor[N, 3, H, W]) -> dict[name, Tensor[N, C_l, H_l, W_l]]``.
-
-    Reference: Gatys et al., CVPR 2016, Section 2; Simonyan and Zisserman, ICLR 2015, Table 1.
     """
 
     def __init__(
@@ -75,10 +75,8 @@ class VGGFeatures(nn.Module):
         progress: bool = True,
     ):
         super().__init__()
-        if backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {BACKBONES}, got {backbone!r}")
-        if pooling not in ("max", "avg"):
-            raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}")
+        check_choice(backbone, "backbone", BACKBONES)
+        check_choice(pooling, "pooling", ("max", "avg"))
         check_scalar(seed, "seed", low=0, integer=True)
         arch, weights = backbone.split("-")
         names = vgg_layer_names(VGG_CONFIGS[arch])

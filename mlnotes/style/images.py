@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlnotes.core import check_scalar
+from mlnotes.core import check_per_axis
 
 # Colour and grey images that ship inside scikit-image (no download).
 SKIMAGE_IMAGES = (
@@ -29,8 +29,6 @@ def image_to_tensor(image) -> torch.Tensor:
     """An RGB or grey image ``ndarray[H, W, 3]`` / ``[H, W]`` (uint8 in 0..255, or float in
     [0, 1]) as a float32 ``Tensor[1, 3, H, W]`` in [0, 1]; grey is repeated on the 3 channels,
     an alpha channel is dropped.
-
-    Reference: PyTorch's channel-first layout (torchvision's ``to_tensor``).
     """
     image = np.asarray(image)
     if image.ndim == 2:
@@ -52,8 +50,6 @@ def image_to_tensor(image) -> torch.Tensor:
 def tensor_to_image(x: torch.Tensor) -> np.ndarray:
     """A ``Tensor[1, 3, H, W]`` (or ``[3, H, W]``) as a float ``ndarray[H, W, 3]`` clipped to
     [0, 1], ready for ``plt.imshow``.
-
-    Reference: the inverse of :func:`image_to_tensor`.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
@@ -72,16 +68,12 @@ def load_image(source, size=64) -> torch.Tensor:
         source (str | PathLike): a name of :data:`SKIMAGE_IMAGES` (shipped with scikit-image, no
             download) or the path of an image file.
         size (int | tuple[int, int]): the side of a square, or (H, W).
-
-    Reference: ``skimage.data`` and ``skimage.transform.resize``.
     """
     import skimage.data
     import skimage.io
     import skimage.transform
 
-    height, width = (size, size) if isinstance(size, int | np.integer) else tuple(size)
-    for side in (height, width):
-        check_scalar(side, "size", low=8, integer=True)
+    height, width = check_per_axis(size, "size", low=8)
     if isinstance(source, str) and source in SKIMAGE_IMAGES:
         image = getattr(skimage.data, source)()
     elif isinstance(source, str | Path) and Path(source).is_file():

@@ -1,5 +1,9 @@
 """The optimisation of style transfer: the pixels of G minimise J(G) = alpha J_content +
-beta J_style by Adam or L-BFGS, with the loss history."""
+beta J_style by Adam or L-BFGS, with the loss history.
+
+Reference: Gatys et al., CVPR 2016, Section 2.3 and Eq. 7; Ng, Deep Learning Specialization,
+course 4, week 4.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from mlnotes.core import check_images, check_scalar
+from mlnotes.core import check_choice, check_images, check_scalar
 from mlnotes.style.costs import _check_layer_weights, content_cost, style_cost, total_cost
 from mlnotes.style.features import VGGFeatures
 from mlnotes.train import tqdm  # tqdm.auto without its ipywidgets warning
@@ -28,8 +32,6 @@ class TransferResult:
         image (Tensor[1, 3, H, W]): the generated image G in [0, 1].
         history (dict[str, list[float]]): ``"J"``, ``"J_content"``, ``"J_style"`` before each
             step and after the last one (steps + 1 values each).
-
-    Reference: Gatys et al., CVPR 2016, Section 2.3.
     """
 
     image: torch.Tensor
@@ -87,34 +89,23 @@ def style_transfer(
         noise_ratio (float): in [0, 1].
         seed (int): seed of the initial noise.
         progress (bool): show a tqdm progress bar.
-
-    Reference: Gatys et al., CVPR 2016, Section 2.3 and Eq. 7; Ng, Deep Learning
-    Specialization, course 4, week 4.
     """
     # Not mlnotes.train.fit: here the parameters are the pixels of G and the network is frozen,
     # and L-BFGS needs a closure, so a short loop of its own is clearer.
     if content is None and style is None:
         raise ValueError("give a content image, a style image or both")
-    for image, name in ((content, "content"), (style, "style")):
-        if image is not None:
-            check_images(image, 3)
-            if image.shape[0] != 1:
-                raise ValueError(
-                    f"{name} must hold one image (1, 3, H, W), got {tuple(image.shape)}"
-                )
-    if content is not None and style is not None and content.shape != style.shape:
-        raise ValueError(
-            f"content and style must have the same shape, got {tuple(content.shape)} and "
-            f"{tuple(style.shape)}"
-        )
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {init!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    images = {name: x for name, x in (("content", content), ("style", style)) if x is not None}
+    for x in images.values():
+        check_images(x, 3)
+    shapes = {name: tuple(x.shape) for name, x in images.items()}
+    if any(shape[0] != 1 for shape in shapes.values()) or len(set(shapes.values())) > 1:
+        raise ValueError(f"content and style must be one image each, of one size: got {shapes}")
+    check_choice(init, "init", INITS)
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
     steps = check_scalar(steps, "steps", low=1, integer=True)
-    noise_ratio = check_scalar(noise_ratio, "noise_ratio", low=0)
-    if noise_ratio > 1:
-        raise ValueError(f"noise_ratio must be in [0, 1], got {noise_ratio}")
+    noise_ratio = check_scalar(noise_ratio, "noise_ratio", low=0, high=1)
+    alpha, beta = check_scalar(alpha, "alpha", low=0), check_scalar(beta, "beta", low=0)
+    seed = check_scalar(seed, "seed", low=0, integer=True)
     style_weights = _check_layer_weights(
         {n: 1 / len(STYLE_LAYERS) for n in STYLE_LAYERS} if style_weights is None else style_weights
     )
@@ -132,7 +123,7 @@ def style_transfer(
         target_C = extractor(content.to(device))[content_layer] if content is not None else None
         feats_S = extractor(style.to(device)) if style is not None else None
     reference = content if content is not None else style
-    generator = torch.Generator().manual_seed(check_scalar(seed, "seed", low=0, integer=True))
+    generator = torch.Generator().manual_seed(seed)
     G = _initial_image(content, reference.shape, init, noise_ratio, generator).to(device)
     G.requires_grad_(True)
     if optimizer == "adam":
