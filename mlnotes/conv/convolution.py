@@ -18,6 +18,11 @@ One implementation serves every dimension: ``conv2d_forward`` is chapter 5's lay
 ``conv3d_forward`` through volumes (CT scans, video; ``x (N, C, D, H, W)``,
 ``w (F, C, KD, KH, KW)``) in chapter 10. All are names of ``convnd_forward``, which reads the
 number of spatial axes from ``w``; likewise for the backward passes.
+
+References: cs231n assignment 2 (``conv_forward_naive``, ``conv_forward_strides``); Goodfellow et
+al., *Deep Learning*, sections 9.1 (eq. 9.6) and 9.5; Chellapilla et al. (2006), "High
+performance convolutional neural networks for document processing" (im2col); Dumoulin & Visin,
+arXiv:1603.07285, chapter 4 (the gradient with respect to x is a transposed convolution).
 """
 
 from __future__ import annotations
@@ -41,35 +46,21 @@ def convnd_forward(x, w, b, stride=1, padding=0):
         out[n, f, i, j] = b[f] + sum_{c, p, q} x_pad[n, c, i*s + p, j*s + q] * w[f, c, p, q]
         H' = 1 + (H + 2 * pad - HH) // stride,   and likewise along every spatial axis
 
-    a cross-correlation (no kernel flip), as in every deep-learning library. Vectorised: the
-    windows of the padded input are a strided view, copied once into the columns
-    ``cols (ndarray[C * prod(kernel), N * prod(out)])``, one column per output position, and
-    ``out = w_flat @ cols`` is one matrix product, ``w_flat (ndarray[F, C * prod(kernel)])``.
-
-    Args:
-        x (ndarray[N, C, *spatial]): input, e.g. ``(N, C, H, W)``.
-        w (ndarray[F, C, *kernel]): F filters, e.g. ``(F, C, HH, WW)``.
-        b (ndarray[F]): one bias per filter.
-        stride (int | tuple[int, ...]): step between windows, >= 1, per axis or for all.
-        padding (int | tuple[int, ...]): zeros added on both sides, >= 0, per axis or for all.
-
-    Returns:
-        tuple: ``(out, cache)``, ``out (ndarray[N, F, *out])`` and the cache
-        ``(x, w, strides, paddings, cols)`` that ``convnd_backward`` needs.
-
-    Reference: cs231n assignment 2, ``conv_forward_naive`` and ``conv_forward_strides``;
-    Goodfellow et al., *Deep Learning*, section 9.1 (eq. 9.6, cross-correlation); Chellapilla
-    et al. (2006), "High performance convolutional neural networks for document processing".
+    with ``x (ndarray[N, C, *spatial])``, ``w (ndarray[F, C, *kernel])``, ``b (ndarray[F])``;
+    ``stride`` (>= 1) and ``padding`` (>= 0) are one int for every axis or one per axis. The
+    windows of the padded input, a strided view, are copied once into the columns
+    ``cols (ndarray[C * prod(kernel), N * prod(out)])``, one per output position, and
+    ``w_flat @ cols`` is one matrix product. Returns ``(out, cache)``: ``out (ndarray[N, F, *out])``
+    and what ``convnd_backward`` needs.
     """
     x, w, b, strides, pads, out_size = _check_conv(x, w, b, stride, padding)
     (N, F), kernel, dims = (x.shape[0], w.shape[0]), w.shape[2:], w.ndim - 2
-    spatial = tuple(range(2, 2 + dims))
-    x_pad = _pad(x, pads)  # [N, C, *(spatial + 2 * pad)]
-    windows = sliding_window_view(x_pad, kernel, axis=spatial)  # [N, C, *(padded - k + 1), *k]
+    out_axes = tuple(range(2, 2 + dims))  # axes of windows: [N, C, *out, *kernel]
+    kernel_axes = tuple(range(2 + dims, 2 + 2 * dims))
+    windows = sliding_window_view(_pad(x, pads), kernel, axis=out_axes)
     windows = windows[(slice(None), slice(None), *(slice(None, None, s) for s in strides))]
-    # windows: [N, C, *out, *kernel]; order them [C, *kernel, N, *out] and flatten (one copy)
-    order = (1, *range(2 + dims, 2 + 2 * dims), 0, *spatial)
-    cols = windows.transpose(order).reshape(w[0].size, N * math.prod(out_size))  # [C*K, N*P]
+    # [C, *kernel, N, *out] flattened: one column per output position (the one copy)
+    cols = windows.transpose(1, *kernel_axes, 0, *out_axes).reshape(w[0].size, -1)  # [C*K, N*P]
     z = w.reshape(F, -1) @ cols  # [F, C*K] @ [C*K, N*P] -> [F, N*P]
     z = z.reshape(F, N, *out_size).swapaxes(0, 1)  # [N, F, *out], a view
     out = np.empty(z.shape, dtype=np.result_type(z, b))
@@ -84,22 +75,11 @@ def convnd_backward(dout, cache):
         dw[f, c, p, q] = sum_{n, i, j} dout[n, f, i, j] * x_pad[n, c, i*s + p, j*s + q]
         dx_pad[n, c, i*s + p, j*s + q] += sum_f dout[n, f, i, j] * w[f, c, p, q]
 
-    ``dw`` contracts ``dout`` with the cached columns (one matrix product). ``dx``
-    loops over the kernel offsets only (9 iterations for 3x3): each offset ``(p, q)`` adds
+    ``dw`` contracts ``dout (ndarray[N, F, *out])`` with the cached columns (one matrix product).
+    ``dx`` loops over the kernel offsets only (9 iterations for 3x3): each offset ``(p, q)`` adds
     ``w[:, :, p, q]^T @ dout`` to the strided slice of ``dx_pad`` it touched, and overlapping
-    windows (stride < kernel) accumulate. The padding is cropped off at the end.
-
-    Args:
-        dout (ndarray[N, F, *out]): upstream gradient dL/dout.
-        cache (tuple): the cache returned by ``convnd_forward``.
-
-    Returns:
-        tuple: ``(dx, dw, db)``: ``dx (ndarray[N, C, *spatial])``, ``dw (ndarray[F, C, *kernel])``,
-        ``db (ndarray[F])``.
-
-    Reference: cs231n assignment 2, ``conv_backward_naive``; Goodfellow et al., *Deep
-    Learning*, section 9.5 (the gradients of a strided convolution); Dumoulin & Visin,
-    arXiv:1603.07285, chapter 4 (the gradient with respect to x is a transposed convolution).
+    windows (stride < kernel) accumulate. The padding is cropped off at the end. Returns
+    ``(dx, dw, db)`` shaped like ``x``, ``w`` and ``b``.
     """
     x, w, strides, pads, cols = _check_cache(cache)
     (N, C), (F, _), kernel = x.shape[:2], w.shape[:2], w.shape[2:]

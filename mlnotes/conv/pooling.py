@@ -4,6 +4,14 @@ Pooling slides a ``size x size`` window with step ``stride`` over each channel s
 (the output keeps C channels) and has no parameters. The windows are a strided view of the
 input; the backward passes loop over the ``size * size`` offsets of a window, as the
 convolution's ``dx`` does, so that overlapping windows (``stride < size``) add their gradients.
+``x (ndarray[N, C, H, W])``; ``size >= 1``; ``stride >= 1``, or ``None`` for ``size``
+(non-overlapping windows, the usual choice). The forward passes return ``(out, cache)``, the
+backward passes ``dx`` shaped like ``x`` from ``dout`` shaped like ``out``.
+
+References: cs231n assignment 2 (``max_pool_forward_naive``, ``max_pool_backward_naive``);
+Goodfellow et al., *Deep Learning*, section 9.3; Dumoulin & Visin, arXiv:1603.07285,
+relationship 7; LeCun et al. (1998), "Gradient-based learning applied to document recognition"
+(subsampling layers).
 """
 
 from __future__ import annotations
@@ -21,19 +29,8 @@ def max_pool2d_forward(x, size: int, stride: int | None = None):
         out[n, c, i, j] = max_{0 <= p, q < size} x[n, c, i*s + p, j*s + q]
         H' = 1 + (H - size) // stride,   W' = 1 + (W - size) // stride
 
-    Args:
-        x (ndarray[N, C, H, W]): input.
-        size (int): the window is ``size x size``, >= 1.
-        stride (int | None): step between windows, >= 1; ``None`` means ``size``
-            (non-overlapping windows, the usual choice).
-
-    Returns:
-        tuple: ``(out, cache)``, ``out (ndarray[N, C, H', W'])``; the cache holds the position
-        of each window's maximum, ``argmax (ndarray[N, C, H', W'])`` in ``[0, size * size)``
-        (row-major inside the window). On ties it is the *first* maximum in that order.
-
-    Reference: cs231n assignment 2, ``max_pool_forward_naive``; Goodfellow et al., *Deep
-    Learning*, section 9.3; Dumoulin & Visin, arXiv:1603.07285, relationship 7.
+    The cache holds the position of each window's maximum, ``argmax (ndarray[N, C, H', W'])``
+    in ``[0, size * size)`` (row-major inside the window): on ties, the *first* maximum.
     """
     x, size, stride, out_size = _check_pool(x, size, stride)
     windows = _windows(x, size, stride)  # [N, C, H', W', size, size], a view
@@ -51,16 +48,6 @@ def max_pool2d_backward(dout, cache) -> np.ndarray:
     and 0 elsewhere. When windows overlap, an element that is the maximum of several windows
     receives the sum of their gradients. On ties only the first maximum (row-major) receives
     the gradient, as with ``argmax``.
-
-    Args:
-        dout (ndarray[N, C, H', W']): upstream gradient.
-        cache (tuple): from ``max_pool2d_forward``.
-
-    Returns:
-        ndarray[N, C, H, W]: dx.
-
-    Reference: cs231n assignment 2, ``max_pool_backward_naive``; Goodfellow et al., *Deep
-    Learning*, section 9.3.
     """
     x_shape, size, stride, argmax = _check_pool_cache(cache, "max_pool2d_forward")
     dout = _check_dout(dout, argmax.shape)
@@ -74,19 +61,7 @@ def max_pool2d_backward(dout, cache) -> np.ndarray:
 def avg_pool2d_forward(x, size: int, stride: int | None = None):
     """Forward pass of 2D average pooling.
 
-        out[n, c, i, j] = (1 / size^2) sum_{0 <= p, q < size} x[n, c, i*s + p, j*s + q]
-
-    Args:
-        x (ndarray[N, C, H, W]): input.
-        size (int): the window is ``size x size``, >= 1.
-        stride (int | None): step between windows, >= 1; ``None`` means ``size``.
-
-    Returns:
-        tuple: ``(out, cache)`` with ``out (ndarray[N, C, H', W'])``,
-        ``H' = 1 + (H - size) // stride``.
-
-    Reference: Goodfellow et al., *Deep Learning*, section 9.3; LeCun et al. (1998),
-    "Gradient-based learning applied to document recognition" (subsampling layers).
+    out[n, c, i, j] = (1 / size^2) sum_{0 <= p, q < size} x[n, c, i*s + p, j*s + q]
     """
     x, size, stride, out_size = _check_pool(x, size, stride)
     out = _windows(x, size, stride).mean(axis=(-2, -1))  # [N, C, H', W']
@@ -99,15 +74,6 @@ def avg_pool2d_backward(dout, cache) -> np.ndarray:
         dx[n, c, i*s + p, j*s + q] += dout[n, c, i, j] / size^2   for every 0 <= p, q < size
 
     An element inside several (overlapping) windows receives a share from each.
-
-    Args:
-        dout (ndarray[N, C, H', W']): upstream gradient.
-        cache (tuple): from ``avg_pool2d_forward``.
-
-    Returns:
-        ndarray[N, C, H, W]: dx.
-
-    Reference: Goodfellow et al., *Deep Learning*, section 9.3.
     """
     x_shape, size, stride, out_size = _check_pool_cache(cache, "avg_pool2d_forward")
     dout = _check_dout(dout, (*x_shape[:2], *out_size))

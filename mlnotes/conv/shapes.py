@@ -2,6 +2,11 @@
 
 Layout is PyTorch's: inputs ``(N, C, *spatial)``, filters ``(F, C, *kernel)``. A size or a
 padding given as one int applies to every spatial axis.
+
+References: Dumoulin & Visin, "A guide to convolution arithmetic for deep learning",
+arXiv:1603.07285, relationship 6; Goodfellow et al., *Deep Learning*, sections 9.2 (parameter
+sharing) and 9.5 (zero padding); Szegedy et al., "Going deeper with convolutions" (2015),
+section 4 (1x1 convolutions as dimension reduction).
 """
 
 from __future__ import annotations
@@ -21,24 +26,7 @@ def conv_output_size(n: int, f: int, padding: int = 0, stride: int = 1, exact: b
     The filter visits positions 0, s, 2s, ... of the padded input as long as it fits inside it
     (cs231n writes ``H' = 1 + (H + 2 * pad - HH) // stride``). With ``exact=True`` the filter must
     also end flush with the padded input's last element, i.e. ``s`` divides ``n + 2p - f``, so
-    that no row or column is silently dropped.
-
-    Args:
-        n (int): input size, >= 1.
-        f (int): filter (window) size, >= 1.
-        padding (int): zeros added on each side, >= 0.
-        stride (int): step between positions, >= 1.
-        exact (bool): raise instead of flooring when ``s`` does not divide ``n + 2p - f``.
-
-    Returns:
-        int: the output size n' >= 1.
-
-    Raises:
-        ValueError: when ``f > n + 2p`` (the filter does not fit), or, with ``exact=True``, when
-            ``(n + 2p - f) % s != 0``.
-
-    Reference: Dumoulin & Visin, "A guide to convolution arithmetic for deep learning",
-    arXiv:1603.07285, relationship 6; cs231n assignment 2, ``conv_forward_naive``.
+    that no row or column is silently dropped. Raises ValueError when the filter does not fit.
     """
     n = check_scalar(n, "n", low=1, integer=True)
     f = check_scalar(f, "f", low=1, integer=True)
@@ -63,17 +51,8 @@ def pad(x, padding) -> np.ndarray:
 
         x_pad[n, c, i + p, j + p] = x[n, c, i, j],   zero elsewhere
 
-    Args:
-        x (ndarray[N, C, *spatial]): e.g. ``ndarray[N, C, H, W]``; at least 3-D.
-        padding (int | tuple[int, ...]): zeros on both sides of every spatial axis, or one
-            count per spatial axis (``(p_H, p_W)``), each >= 0.
-
-    Returns:
-        ndarray[N, C, *(spatial + 2 * padding)]: a new array of ``x``'s float dtype (integer
-        input becomes float64).
-
-    Reference: Goodfellow et al., *Deep Learning*, section 9.5 (zero padding); cs231n
-    assignment 2, ``conv_forward_naive``.
+    ``x (ndarray[N, C, *spatial])``; ``padding`` is one count for every spatial axis or one per
+    axis. Returns a new array of ``x``'s float dtype (integers become float64).
     """
     x = as_float_array(x, "x")
     if x.ndim < 3:
@@ -88,18 +67,7 @@ def conv2d_parameters(in_channels: int, out_channels: int, kernel_size, bias: bo
         params = F * (C * HH * WW + 1)      (the ``+ 1`` is each filter's bias)
 
     e.g. 10 filters of 3x3 over 3 channels: 10 * (3*3*3 + 1) = 280, whatever the image size.
-
-    Args:
-        in_channels (int): C >= 1.
-        out_channels (int): F >= 1, the number of filters.
-        kernel_size (int | tuple[int, ...]): ``k`` for a k x k filter, or ``(HH, WW)``; a tuple
-            of another length counts 1D ``(K,)`` or 3D ``(KD, KH, KW)`` filters the same way.
-        bias (bool): whether each filter has a bias.
-
-    Returns:
-        int
-
-    Reference: Goodfellow et al., *Deep Learning*, section 9.2 (parameter sharing).
+    ``kernel_size`` is ``k`` (k x k) or a tuple; ``(K,)``, ``(KD, KH, KW)`` count 1D, 3D layers.
     """
     in_channels = check_scalar(in_channels, "in_channels", low=1, integer=True)
     out_channels = check_scalar(out_channels, "out_channels", low=1, integer=True)
@@ -117,20 +85,8 @@ def conv2d_multiplications(
     one multiplication per filter weight, per filter, per output position. For a 28x28x192
     input and 32 filters of 5x5 ('same' padding 2): 28*28*32 * (5*5*192) = 120,422,400; a 1x1
     bottleneck to 16 channels first costs 28*28*16*192 + 28*28*32*(5*5*16) = 12,443,648.
-
-    Args:
-        in_shape (tuple[int, ...]): the input's ``(C, H, W)`` (PyTorch's channel-first order,
-            without the batch); ``(C, L)`` or ``(C, D, H, W)`` count 1D or 3D layers.
-        out_channels (int): F >= 1.
-        kernel_size (int | tuple[int, ...]): ``k`` or one size per spatial axis.
-        stride (int | tuple[int, ...]): >= 1.
-        padding (int | tuple[int, ...]): >= 0.
-
-    Returns:
-        int
-
-    Reference: Szegedy et al., "Going deeper with convolutions" (2015), section 4 (1x1
-    convolutions as dimension reduction); Ng, Deep Learning Specialization, course 4 week 2.
+    ``in_shape`` is the input's ``(C, H, W)`` without the batch (``(C, L)``, ``(C, D, H, W)`` in 1D,
+    3D); ``kernel_size``, ``stride``, ``padding`` are one int or one per spatial axis.
     """
     if not isinstance(in_shape, (tuple, list)) or len(in_shape) < 2:
         raise ValueError(f"in_shape must be a tuple (C, H, W) (or (C, *spatial)), got {in_shape!r}")
