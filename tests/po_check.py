@@ -1,0 +1,95 @@
+"""Check the Chinese edition's gettext catalogues (locales/zh_CN/LC_MESSAGES/**/*.po).
+
+    python tests/po_check.py [PO_FILE ...]      (default: every catalogue)
+
+For every message it reports what would make the Chinese book wrong or out of date:
+
+- untranslated (empty ``msgstr``) or fuzzy (an English edit made the old translation stale);
+- markup that the translation lost or changed: the MyST roles and their targets
+  (``{term}`weight``` may become ``{term}`权重 <weight>```, the target stays), inline maths
+  ``$...$`` and inline code, which stay verbatim, and link targets.
+
+tests/test_translation.py runs the same checks; this script prints them for a translator.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import polib
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
+
+ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+EXPLICIT_TITLE = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)
+MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$")
+CODE = re.compile(r"(``?)(?!`)(.+?)(?<!`)\1(?!`)")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def markup(text: str) -> dict[str, Counter]:
+    """The markup of one message that a translation must keep, as multisets per kind."""
+    roles = Counter()
+    for role, content in ROLE.findall(text):
+        explicit = EXPLICIT_TITLE.match(content)
+        roles[(role, explicit.group(2) if explicit else content)] += 1
+    rest = ROLE.sub(" ", text)
+    code = Counter(body for _, body in CODE.findall(rest))
+    rest = CODE.sub(" ", rest)
+    return {
+        "roles": roles,
+        "code": code,
+        "maths": Counter(MATH.findall(rest)),
+        "links": Counter(LINK.findall(rest)),
+    }
+
+
+def markup_differences(msgid: str, msgstr: str) -> list[str]:
+    """What the translation ``msgstr`` lost or added of ``msgid``'s markup (empty: none)."""
+    problems = []
+    source, target = markup(msgid), markup(msgstr)
+    for kind in source:
+        missing, extra = source[kind] - target[kind], target[kind] - source[kind]
+        if missing or extra:
+            problems.append(f"{kind}: missing {sorted(missing)} extra {sorted(extra)}")
+    return problems
+
+
+def entry_problems(entry: polib.POEntry) -> list[str]:
+    """Every problem of one catalogue entry."""
+    if entry.obsolete:
+        return []
+    if "fuzzy" in entry.flags:
+        return ["fuzzy"]
+    if not entry.msgstr:
+        return ["untranslated"]
+    return markup_differences(entry.msgid, entry.msgstr)
+
+
+def catalogue_problems(path: Path) -> list[str]:
+    """``"file:line: problem | msgid"`` for every problem of one ``.po`` file."""
+    out = []
+    for entry in polib.pofile(str(path)):
+        for problem in entry_problems(entry):
+            where = f"{path.relative_to(ROOT)}:{entry.linenum}"
+            out.append(f"{where}: {problem} | {entry.msgid[:70]!r}")
+    return out
+
+
+def catalogues() -> list[Path]:
+    return sorted(CATALOGUES.rglob("*.po"))
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a).resolve() for a in argv] or catalogues()
+    problems = [p for path in paths for p in catalogue_problems(path)]
+    print("\n".join(problems) or f"{len(paths)} catalogue(s): no problem")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
