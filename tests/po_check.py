@@ -7,7 +7,8 @@ For every message it reports what would make the Chinese book wrong or out of da
 - untranslated (empty ``msgstr``) or fuzzy (an English edit made the old translation stale);
 - markup that the translation lost or changed: the MyST roles and their targets
   (``{term}`weight``` may become ``{term}`权重 <weight>```, the target stays), inline maths
-  ``$...$`` and inline code, which stay verbatim, and link targets.
+  ``$...$`` and inline code, which stay verbatim, and link targets;
+- glossary terms (book/glossary.md) whose Chinese form the translation does not use.
 
 tests/test_translation.py runs the same checks; this script prints them for a translator.
 """
@@ -59,7 +60,7 @@ def markup_differences(msgid: str, msgstr: str) -> list[str]:
     return problems
 
 
-def entry_problems(entry: polib.POEntry) -> list[str]:
+def entry_problems(entry: polib.POEntry, terms: dict[str, str]) -> list[str]:
     """Every problem of one catalogue entry."""
     if entry.obsolete:
         return []
@@ -67,17 +68,82 @@ def entry_problems(entry: polib.POEntry) -> list[str]:
         return ["fuzzy"]
     if not entry.msgstr:
         return ["untranslated"]
-    return markup_differences(entry.msgid, entry.msgstr)
+    return markup_differences(entry.msgid, entry.msgstr) + term_problems(
+        entry.msgid, entry.msgstr, terms
+    )
 
 
 def catalogue_problems(path: Path) -> list[str]:
     """``"file:line: problem | msgid"`` for every problem of one ``.po`` file."""
-    out = []
+    out, terms = [], glossary_terms()
     for entry in polib.pofile(str(path)):
-        for problem in entry_problems(entry):
+        for problem in entry_problems(entry, terms):
             where = f"{path.relative_to(ROOT)}:{entry.linenum}"
             out.append(f"{where}: {problem} | {entry.msgid[:70]!r}")
     return out
+
+
+GLOSSARY_ENTRY = re.compile(r"^(\S[^\n]*)\n  \*\*([^*]+)\*\*", re.MULTILINE)
+
+
+def glossary_terms() -> dict[str, str]:
+    """The glossary's English terms and their Chinese form (the bold one of each entry)."""
+    text = (ROOT / "book" / "glossary.md").read_text()
+    return {english: chinese for english, chinese in GLOSSARY_ENTRY.findall(text)}
+
+
+# English glossary terms with everyday meanings too ("a positive number", "recall that"): their
+# Chinese form is required where the text marks them as terms, {term}`recall`, not everywhere.
+EVERYDAY_WORDS = {
+    "accuracy",
+    "anchor",
+    "encoding",
+    "epoch",
+    "head",
+    "kernel",
+    "landmark",
+    "margin",
+    "negative",
+    "positive",
+    "precision",
+    "recall",
+    "saturation",
+    "trunk",
+}
+
+
+def displayed_text(msgid: str) -> str:
+    """The prose of a message as a reader sees it: roles as their titles, no code, maths or URLs."""
+
+    def title(match: re.Match) -> str:
+        explicit = EXPLICIT_TITLE.match(match.group(2))
+        return explicit.group(1) if explicit else match.group(2)
+
+    text = ROLE.sub(title, msgid)
+    return LINK.sub("]", MATH.sub(" ", CODE.sub(" ", text)))
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def term_problems(msgid: str, msgstr: str, terms: dict[str, str]) -> list[str]:
+    """Glossary terms of ``msgid`` whose Chinese form ``msgstr`` lacks: every {term} role's target,
+    and every term written in the prose (longest first, so that "multinomial logistic
+    regression" is not also "logistic regression"), except the everyday words."""
+    wanted = [target for role, target in markup(msgid)["roles"].elements() if role == "term"]
+    prose = displayed_text(msgid)
+    for english in sorted(terms, key=len, reverse=True):
+        if english in EVERYDAY_WORDS:
+            continue
+        pattern = rf"(?<![\w-]){re.escape(english)}(?:s|es)?(?![\w-])"
+        prose, found = re.subn(pattern, " ", prose, flags=re.IGNORECASE)
+        wanted += [english] * bool(found)
+    return [
+        f"term {english!r} is {terms[english]!r} in the glossary"
+        for english in dict.fromkeys(wanted)
+        if english in terms and _compact(terms[english]) not in _compact(msgstr)
+    ]
 
 
 def catalogues() -> list[Path]:

@@ -67,12 +67,13 @@ def setup(app: Sphinx) -> dict:
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
-def build(language: str, builder: str = "html") -> int:
-    """Build one edition with -W -n --keep-going, as ``make book`` does; return Sphinx's status."""
+def build(language: str, builder: str = "html", build_dir: Path = ROOT / "_build") -> int:
+    """Build one edition into ``build_dir/builder[/folder]`` with -W -n --keep-going, as
+    ``make book`` does; return Sphinx's exit status."""
     from jupyter_book.sphinx import build_sphinx
 
     _, folder, title = EDITIONS[language]
-    out = ROOT / "_build" / builder / folder
+    out = Path(build_dir) / builder / folder
     overrides = {
         "external_toc_path": str(ROOT / "_toc.yml"),
         "latex_individualpages": False,
@@ -86,7 +87,7 @@ def build(language: str, builder: str = "html") -> int:
         noconfig=True,
         path_config=str(ROOT / "_config.yml"),
         confoverrides=overrides,
-        doctreedir=ROOT / "_build" / f".doctrees-{builder}-{language}",
+        doctreedir=Path(build_dir) / f".doctrees-{builder}-{language}",
         builder=builder,
         warningiserror=True,
         keep_going=True,
@@ -97,5 +98,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("language", choices=sorted(EDITIONS))
     parser.add_argument("--builder", default="html", help="html (default) or gettext")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "_build")
     args = parser.parse_args()
-    sys.exit(build(args.language, args.builder))
+    sys.exit(build(args.language, args.builder, args.build_dir))
