@@ -54,7 +54,7 @@ def test_every_message_of_the_sources_is_translated(templates):
 @pytest.mark.slow
 def test_no_catalogue_is_left_for_a_page_that_is_gone(templates):
     pages = {p.relative_to(templates).with_suffix("") for p in templates.rglob("*.pot")}
-    stale = [
+    gone = [
         p for p in CATALOGUES if p.relative_to(po_check.CATALOGUES).with_suffix("") not in pages
     ]
     assert not gone, gone
