@@ -29,7 +29,7 @@ PROFILE_native3 := OMP_NUM_THREADS=3
 PROFILE ?= avx2
 PROFILE_ENV = $(if $(PROFILE_$(PROFILE)),$(PROFILE_$(PROFILE)),$(error unknown PROFILE=$(PROFILE): avx2, generic or native3))
 
-.PHONY: book test test-fast nbval execute run check-html lint format clean
+.PHONY: book catalogues test test-fast nbval execute run check-html lint format clean
 
 # (Re)install when the package's requirements change; the stamp records the last install.
 $(STAMP): pyproject.toml
@@ -39,9 +39,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	touch $@
 
-## make book: build the HTML book into _build/html (open _build/html/index.html)
+## make book: build both editions with -W: English into _build/html (open _build/html/index.html),
+##   Chinese into _build/html/zh_CN; one edition: make book EDITIONS=zh_CN
+EDITIONS ?= en zh_CN
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	for language in $(EDITIONS); do $(BIN)/python book/_ext/editions.py $$language || exit 1; done
+
+## make catalogues: after an English edit, update the Chinese catalogues locales/zh_CN (new
+##   messages empty, changed ones fuzzy), then translate them (CONTRIBUTING.md, "Translating")
+catalogues: $(STAMP)
+	$(BIN)/python book/_ext/editions.py en --builder gettext
+	$(BIN)/sphinx-intl update --pot-dir _build/gettext --language zh_CN --locale-dir locales
 
 ## make test: lint, unit tests, every notebook under nbval, and the book build with -W,
 ##   all under the CPU profile PROFILE (default avx2), not the machine's own

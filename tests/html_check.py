@@ -2,11 +2,14 @@
 
     python tests/html_check.py [_build/html] [--screenshot FILE]
 
-Serves the HTML folder on localhost and opens every page of the table of contents. On each
-page: no console errors, every image loaded, and where the page has maths, MathJax rendered it
-(its output elements exist and no raw ``$$``/``\\(`` source is left). On the landing page the
-navigation lists every chapter. Saves a screenshot of a chapter page for review. Exit status 1
-with one line per problem when anything fails.
+Serves the HTML folder on localhost and opens every page of the table of contents, in both
+editions (English in the folder, Chinese in its ``zh_CN/``). On each page: no console errors,
+every image loaded, where the page has maths MathJax rendered it (its output elements exist and
+no raw ``$$``/``\\(`` source is left), and the header links the same page in the other edition.
+A Chinese page is in fact Chinese (most of its prose is CJK characters) and its font has CJK
+glyphs (not the blank boxes of a missing font). On each landing page the navigation lists every
+chapter. Saves a screenshot of a chapter page of each edition for review. Exit status 1 with one
+line per problem when anything fails.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (or any Chrome + chromedriver on PATH).
 """
@@ -25,6 +28,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX_TIMEOUT_S = 30
+# the editions' folders under the HTML folder and their <html lang> (book/_ext/editions.py)
+EDITIONS = {"": "en", "zh_CN/": "zh-CN"}
+MIN_CJK_SHARE = 0.5  # of a Chinese page's prose letters (code, maths and names stay Latin)
 
 
 def browser_available() -> bool:
@@ -93,6 +99,16 @@ BROKEN_IMAGES_JS = """return Array.from(document.images)
     .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'));"""
 MATH_JS = "return document.querySelectorAll('.math, span.math, div.math').length;"
 RENDERED_JS = "return document.querySelectorAll('mjx-container').length;"
+EDITION_LINKS_JS = "return Array.from(document.querySelectorAll('a.mlnotes-edition'), a => a.href);"
+# the article's prose: without code, maths and the notebooks' outputs
+PROSE_JS = """const article = document.querySelector('article').cloneNode(true);
+    const notProse = 'pre, code, .math, mjx-container, .cell_output';
+    article.querySelectorAll(notProse).forEach(e => e.remove());
+    return article.textContent;"""
+# a font without CJK glyphs draws each as the same blank box as an unassigned code point
+GLYPH_WIDTHS_JS = """const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = '32px ' + getComputedStyle(document.querySelector('article')).fontFamily;
+    return [ctx.measureText('卷积池化').width, ctx.measureText('\\u{10FFFD}'.repeat(4)).width];"""
 
 
 def check_page(driver, url: str) -> list[str]:
@@ -119,6 +135,25 @@ def check_page(driver, url: str) -> list[str]:
     return problems
 
 
+def check_edition(driver, url: str, other_url: str, lang: str) -> list[str]:
+    """The page just loaded links ``other_url``; a Chinese one is Chinese, in a CJK font."""
+    problems = []
+    if other_url not in driver.execute_script(EDITION_LINKS_JS):
+        problems.append(f"{url}: no link to its other edition {other_url}")
+    if driver.execute_script("return document.documentElement.lang") != lang:
+        problems.append(f"{url}: <html lang> is not {lang}")
+    if lang.startswith("zh"):
+        prose = driver.execute_script(PROSE_JS)
+        cjk = sum("\u4e00" <= c <= "\u9fff" for c in prose)
+        latin = sum(c.isascii() and c.isalpha() for c in prose)
+        if cjk < MIN_CJK_SHARE * (cjk + latin):
+            problems.append(f"{url}: not Chinese: {cjk} CJK characters, {latin} Latin letters")
+        cjk_width, missing_width = driver.execute_script(GLYPH_WIDTHS_JS)
+        if abs(cjk_width - missing_width) < 1:
+            problems.append(f"{url}: no CJK font: Chinese characters drawn as blank boxes")
+    return problems
+
+
 def check_navigation(driver, base: str, pages: list[str]) -> list[str]:
     """The landing page's navigation links every chapter page of the table of contents."""
     driver.get(f"{base}/{pages[0]}")
@@ -131,8 +166,9 @@ def check_navigation(driver, base: str, pages: list[str]) -> list[str]:
 
 
 def check_html(html: Path, screenshot: Path | None = None) -> list[str]:
-    """Every check on the built book at ``html``; returns the problems found."""
-    pages = toc_pages()
+    """Every check on both editions of the built book at ``html``; returns the problems found.
+    The screenshots are ``screenshot`` (English) and its ``-zh_CN`` sibling."""
+    pages = [folder + page for folder in EDITIONS for page in toc_pages()]
     missing = [p for p in pages if not (html / p).is_file()]
     if missing:
         return [f"not built: {p}" for p in missing]
@@ -140,14 +176,21 @@ def check_html(html: Path, screenshot: Path | None = None) -> list[str]:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     driver = chromium()
     try:
-        problems = check_navigation(driver, base, pages)
-        for page in pages:
-            problems += check_page(driver, f"{base}/{page}")
-        if screenshot is not None:
-            chapter = next(p for p in pages if p.endswith("/index.html"))
-            driver.get(f"{base}/{chapter}")
-            screenshot.parent.mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(screenshot))
+        problems = []
+        for folder, lang in EDITIONS.items():
+            edition = toc_pages()
+            problems += check_navigation(driver, f"{base}/{folder}".rstrip("/"), edition)
+            for page in edition:
+                url = f"{base}/{folder}{page}"
+                problems += check_page(driver, url)
+                other = next(f for f in EDITIONS if f != folder)
+                problems += check_edition(driver, url, f"{base}/{other}{page}", lang)
+            if screenshot is not None:
+                chapter = next(p for p in edition if p.endswith("/index.html"))
+                driver.get(f"{base}/{folder}{chapter}")
+                name = screenshot.stem + (f"-{folder.rstrip('/')}" if folder else "")
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                driver.save_screenshot(str(screenshot.with_stem(name)))
     finally:
         driver.quit()
         server.shutdown()
@@ -167,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(problem)
     print(
-        f"{len(toc_pages())} pages checked, {len(problems)} problems; screenshot {args.screenshot}"
+        f"{len(toc_pages())} pages checked in {len(EDITIONS)} editions, {len(problems)} "
+        f"problems; screenshots {args.screenshot} and its -zh_CN sibling"
     )
     return 1 if problems else 0
 

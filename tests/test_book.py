@@ -23,31 +23,37 @@ PAGES = sorted(p for p in (ROOT / "book").rglob("*.md") if "_build" not in p.par
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
-    """Build the book once for this module's tests; return (process result, html folder)."""
+    """Build both editions once for this module's tests, as `make book` does; return
+    ({language: process result}, html folder)."""
     out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book), "build", str(ROOT), "--path-output", str(out)]
-    result = subprocess.run(
-        [*command, "--warningiserror", "--nitpick", "--keep-going"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
-    return result, out / "_build" / "html"
+    results = {
+        language: subprocess.run(
+            [sys.executable, "book/_ext/editions.py", language, "--build-dir", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        for language in ("en", "zh_CN")
+    }
+    for doctrees in out.glob(".doctrees-*"):
+        shutil.rmtree(doctrees)
+    return results, out / "html"
 
 
 @pytest.mark.slow
-def test_book_builds_without_warnings(build):
-    result, html = build
+@pytest.mark.parametrize("edition", ["", "zh_CN"])
+def test_book_builds_without_warnings(build, edition):
+    results, html = build
+    result = results[edition or "en"]
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
-    chapter = (html / "book" / "01-logistic-regression" / "index.html").read_text()
+    chapter = (html / edition / "book" / "01-logistic-regression" / "index.html").read_text()
     # the figures glued from the notebooks arrived, with their alt text, and no glue key is left
     images = re.findall(r'<img alt="([^"]*)" src="([^"]*)"', chapter)
     assert len(images) >= 5
     for alt, src in images:
         assert not alt.endswith(".png"), f"an image without alt text: {src}"
-        assert (html / "book" / "01-logistic-regression" / src).resolve().is_file()
+        assert (html / edition / "book" / "01-logistic-regression" / src).resolve().is_file()
     assert "breast-cancer.ipynb::" not in chapter
 
 
@@ -61,9 +67,10 @@ def test_every_notebook_page_offers_colab_and_binder(build):
     assert notebooks  # every notebook is in the toc: tests/test_notebooks.py
     for source in notebooks:
         page = (html / source).with_suffix(".html").read_text()
+        page += (html / "zh_CN" / source).with_suffix(".html").read_text()
         colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{source}"
         binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{source}"
-        assert f'href="{colab}"' in page and f'href="{binder}"' in page, source
+        assert page.count(f'href="{colab}"') == page.count(f'href="{binder}"') == 2, source
 
 
 def need_browser():
@@ -78,14 +85,16 @@ def need_browser():
 def test_book_renders_in_a_real_browser(build, tmp_path):
     need_browser()
     _, html = build
-    screenshot = ROOT / "_build" / "screenshot.png"  # kept for review, next to `make book`'s
+    screenshot = ROOT / "_build" / "screenshot.png"  # kept for review, next to `make book`'s,
+    # with the Chinese edition's screenshot-zh_CN.png
     problems = html_check.check_html(html, screenshot)
     assert not problems, "\n".join(problems)
     assert screenshot.stat().st_size > 10_000
+    assert screenshot.with_stem("screenshot-zh_CN").stat().st_size > 10_000
 
 
 @pytest.mark.slow
-def test_the_browser_check_reports_broken_images_maths_and_console_errors(build, tmp_path):
+def test_the_browser_check_reports_broken_pages_of_either_edition(build, tmp_path):
     need_browser()
     _, html = build
     broken = tmp_path / "html"
@@ -97,9 +106,14 @@ def test_the_browser_check_reports_broken_images_maths_and_console_errors(build,
         "</body>", "<script>console.error('on purpose')</script></body>"
     )
     chapter.write_text(text.replace("tex-chtml.js", "no-mathjax.js"))
+    # a Chinese page left in English
+    english = (html / "book" / "02-softmax-regression" / "index.html").read_text()
+    (broken / "zh_CN" / "book" / "02-softmax-regression" / "index.html").write_text(english)
     problems = "\n".join(html_check.check_html(broken))
     assert "image did not load" in problems and "on purpose" in problems
     assert "MathJax rendered nothing" in problems
+    assert "02-softmax-regression/index.html: not Chinese" in problems
+    assert "02-softmax-regression/index.html: no link to its other edition" in problems
 
 
 def python_snippets():
