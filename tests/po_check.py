@@ -68,6 +68,8 @@ def entry_problems(entry: polib.POEntry, terms: dict[str, str]) -> list[str]:
         return ["fuzzy"]
     if not entry.msgstr:
         return ["untranslated"]
+    if entry.msgstr == entry.msgid:  # kept as is: display maths, a name, numbers
+        return []
     return markup_differences(entry.msgid, entry.msgstr) + term_problems(
         entry.msgid, entry.msgstr, terms
     )
