@@ -88,6 +88,9 @@ def test_checker_finds_lost_markup_and_wrong_terms():
     assert po_check.term_problems(msgid, "对数几率回归的{term}`权重 <weight>`", terms) == [
         "term 'logistic regression' is '逻辑回归' in the glossary"
     ]
+    assert po_check.term_problems("YOLO v2", "第二版 YOLO", {"YOLO": "YOLO 算法"}) == []
     fuzzy = polib.POEntry(msgid="a", msgstr="甲", flags=["fuzzy"])
     assert po_check.entry_problems(fuzzy, terms) == ["fuzzy"]
     assert po_check.entry_problems(polib.POEntry(msgid="a"), terms) == ["untranslated"]
+    title = polib.POEntry(msgid="9. Style", msgstr="9. 风格")
+    assert po_check.entry_problems(title, terms) == ["starts a numbered list: escape its dot (9\\.)"]

@@ -36,6 +36,8 @@ def _edition(config: Config) -> str:
 
 def add_switch(app: Sphinx, config: Config) -> None:
     config.templates_path.append(str(Path(__file__).parent / "templates"))
+    config.html_static_path.append(str(Path(__file__).parent / "static"))
+    app.add_css_file("editions.css")
     header = config.html_theme_options.setdefault("article_header_end", [])
     if isinstance(header, str):
         header = [name.strip() for name in header.split(",")]
