@@ -91,13 +91,19 @@ def catalogue_problems(path: Path) -> list[str]:
     return out
 
 
-GLOSSARY_ENTRY = re.compile(r"^(\S[^\n]*)\n  \*\*([^*]+)\*\*", re.MULTILINE)
+# an entry: one or more lines of English terms, then "  **中文** · definition"
+GLOSSARY_ENTRY = re.compile(r"^((?:\S[^\n]*\n)+)  \*\*([^*]+)\*\*", re.MULTILINE)
 
 
 def glossary_terms() -> dict[str, str]:
-    """The glossary's English terms and their Chinese form (the bold one of each entry)."""
+    """The glossary's English terms (with their synonyms) and their Chinese form (the bold one
+    of each entry)."""
     text = (ROOT / "book" / "glossary.md").read_text()
-    return {english: chinese for english, chinese in GLOSSARY_ENTRY.findall(text)}
+    return {
+        english: chinese
+        for lines, chinese in GLOSSARY_ENTRY.findall(text)
+        for english in lines.splitlines()
+    }
 
 
 # English glossary terms with everyday meanings too ("a positive number", "recall that"): their

@@ -93,4 +93,5 @@ def test_checker_finds_lost_markup_and_wrong_terms():
     assert po_check.entry_problems(fuzzy, terms) == ["fuzzy"]
     assert po_check.entry_problems(polib.POEntry(msgid="a"), terms) == ["untranslated"]
     title = polib.POEntry(msgid="9. Style", msgstr="9. 风格")
-    assert po_check.entry_problems(title, terms) == ["starts a numbered list: escape its dot (9\\.)"]
+    problems = po_check.entry_problems(title, terms)
+    assert problems == ["starts a numbered list: escape its dot (9\\.)"]

@@ -4,7 +4,8 @@ an output glued (``myst_nb.glue``) in another notebook of the book.
 MyST-NB pastes outputs across pages only with ``{glue:any}`` + ``:doc:``, which gives a bare image
 (no caption, alt text = file name). The chapter pages need real figures drawn by the tested
 notebooks, so this wraps the same pending glue reference in a figure and sets the alt text once
-MyST-NB has replaced the reference by the image.
+MyST-NB has replaced the reference by the image. Caption and alt text are messages of the page,
+translated in the Chinese edition like its paragraphs (book/_ext/editions.py).
 
     ```{glued-figure} fig_sigmoid
     :doc: sigmoid-loss-gradients.ipynb
@@ -47,16 +48,21 @@ class GluedFigure(SphinxDirective):
             self.arguments[0],
         )
         figure = nodes.figure(classes=["glued-figure"])
-        figure["glued_alt"] = self.options["alt"]
         figure["glued_width"] = self.options.get("width")
         figure += ref
+        # the alt text travels as a paragraph, so that gettext extracts and translates it
+        alt = nodes.paragraph(self.options["alt"], self.options["alt"], classes=["glued-alt"])
+        self.set_source_info(alt)
+        figure += alt
         if self.content:
             holder = nodes.Element()
             self.state.nested_parse(self.content, self.content_offset, holder)
             first = holder[0]
             if not isinstance(first, nodes.paragraph):
                 raise self.error("the caption of a glued-figure must start with a paragraph")
-            figure += nodes.caption(first.rawsource, "", *first.children)
+            caption = nodes.caption(first.rawsource, "", *first.children)
+            self.set_source_info(caption)  # a node without a source is never translated
+            figure += caption
             if len(holder) > 1:
                 figure += nodes.legend("", *holder[1:])
         self.add_name(figure)
@@ -70,13 +76,19 @@ class SetGluedFigureAlt(SphinxPostTransform):
     default_priority = 6
 
     def run(self, **kwargs) -> None:
-        for figure in self.document.findall(nodes.figure):
-            if "glued_alt" not in figure:
-                continue
+        if self.app.builder.name == "gettext":  # it extracts the alt paragraphs as messages
+            return
+        for alt in list(self.document.findall(_is_alt)):
+            figure = alt.parent
             for image in figure.findall(nodes.image):
-                image["alt"] = figure["glued_alt"]
+                image["alt"] = alt.astext()
                 if figure["glued_width"]:
                     image["width"] = figure["glued_width"]
+            figure.remove(alt)
+
+
+def _is_alt(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.paragraph) and "glued-alt" in node["classes"]
 
 
 def setup(app: Sphinx) -> dict:
