@@ -161,8 +161,8 @@ def term_problems(msgid: str, msgstr: str, terms: dict[str, str]) -> list[str]:
 
 
 def _uses_term(msgstr: str, english: str, chinese: str) -> bool:
-    # a name stays a name: "YOLO 算法" and "AlexNet 网络" may be written YOLO and AlexNet
-    forms = [chinese, english] if _compact(english) in _compact(chinese) else [chinese]
+    # "捷径连接 / 跳跃连接" offers two forms; a name stays a name: "YOLO 算法" may be YOLO
+    forms = chinese.split("/") + [english] * (_compact(english) in _compact(chinese))
     return any(_compact(form) in _compact(msgstr) for form in forms)
 
 
