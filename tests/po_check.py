@@ -111,8 +111,10 @@ def glossary_terms() -> dict[str, str]:
 EVERYDAY_WORDS = {
     "accuracy",
     "anchor",
+    "bias",
     "encoding",
     "epoch",
+    "filter",
     "head",
     "kernel",
     "landmark",
