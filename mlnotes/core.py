@@ -1,6 +1,8 @@
-"""The shared core: seeding, device choice, gradient checking and input checks.
+"""The shared core: seeding, device choice, gradient checking and input checks (every chapter).
 
-Every chapter uses these; nothing here is specific to one topic.
+References: PyTorch's notes on reproducibility,
+https://pytorch.org/docs/stable/notes/randomness.html; cs231n ``gradient_check.py`` and
+``rel_error``; Nocedal & Wright, *Numerical Optimization*, section 8.1.
 """
 
 from __future__ import annotations
@@ -16,21 +18,12 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def seed_everything(seed: int) -> np.random.Generator:
-    """Seed Python's, NumPy's and PyTorch's random generators.
+    """Seed Python's, NumPy's and PyTorch's random generators with an integer ``seed >= 0``.
 
-    Args:
-        seed (int): a non-negative integer.
-
-    Returns:
-        np.random.Generator: a fresh generator seeded with ``seed``, for code that prefers an
-        explicit generator to the global state.
-
-    Reference: PyTorch notes on reproducibility,
-    https://pytorch.org/docs/stable/notes/randomness.html
+    Returns a fresh ``np.random.Generator`` seeded with ``seed``, for code that prefers an
+    explicit generator to the global state.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = check_scalar(seed, "seed", low=0, integer=True)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 -- the legacy global state takes 32-bit seeds
     import torch  # imported here so that NumPy-only chapters do not pay for it
@@ -40,21 +33,9 @@ def seed_everything(seed: int) -> np.random.Generator:
 
 
 def pick_device(device: str = "auto"):
-    """Return the ``torch.device`` to compute on.
-
-    Args:
-        device (str): ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
-
-    Returns:
-        torch.device
-
-    Raises:
-        ValueError: for an unknown name, or ``"cuda"`` on a machine without a CUDA GPU.
-
-    Reference: https://pytorch.org/docs/stable/tensor_attributes.html#torch.device
-    """
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    """The ``torch.device`` to compute on: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``
+    or ``"cuda"`` (a ValueError on a machine without a CUDA GPU)."""
+    check_choice(device, "device", DEVICES)
     import torch
 
     if device == "auto":
@@ -72,33 +53,19 @@ def numerical_gradient(
 ) -> np.ndarray:
     """Centred finite-difference gradient of ``sum(f(x) * df)`` with respect to ``x``.
 
-    For a scalar ``f`` (``df=None``) this is the gradient of ``f`` itself:
+        grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps),   error O(eps^2)
 
-        grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps),   error O(eps^2).
-
-    For an array-valued ``f`` (a layer's forward pass), ``df`` is the upstream gradient
-    ``dL/df`` and the result is ``dL/dx``, which is what a backward pass must return.
-
-    Args:
-        f (callable): takes ``x`` (changed in place, restored afterwards) and returns a
-            float or an ndarray.
-        x (ndarray[...]): float64 point at which to differentiate.
-        eps (float): step; 1e-6 balances truncation (eps^2) and rounding (1e-16 / eps) in float64.
-        df (ndarray[...] | None): upstream gradient, same shape as ``f(x)``; ``None`` for scalar f.
-
-    Returns:
-        ndarray[...]: same shape as ``x``.
-
-    Reference: cs231n ``gradient_check.py`` (``eval_numerical_gradient_array``);
-    Nocedal & Wright, *Numerical Optimization*, section 8.1.
+    ``x`` is a float64 array, changed in place during the call and restored; ``f(x)`` is a float
+    (``df=None``: the gradient of ``f`` itself) or an array (a layer's forward pass), when ``df``
+    is the upstream gradient ``dL/df`` and the result is ``dL/dx``, what a backward pass returns.
+    ``eps = 1e-6`` balances truncation (eps^2) and rounding (1e-16 / eps) in float64.
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError(
             f"x must be a float64 ndarray (finite differences need double precision), "
             f"got {type(x).__name__} of dtype {getattr(x, 'dtype', None)}"
         )
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps!r}")
+    eps = check_scalar(eps, "eps", low=0, strict=True)
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
     for _ in it:
@@ -122,11 +89,6 @@ def rel_error(a, b) -> float:
     """Largest elementwise relative error ``max |a - b| / max(1e-8, |a| + |b|)``.
 
     About 1e-7 or less means two float64 gradients agree; 1e-2 or more means a bug.
-
-    Args:
-        a (ndarray[...]), b (ndarray[...]): arrays of the same shape (scalars allowed).
-
-    Reference: cs231n ``rel_error`` (assignment 1).
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -142,8 +104,6 @@ def best_times(*functions: Callable[[], object], repeats: int = 5) -> list[float
     The calls alternate (f1, f2, f1, f2, ...) so that every function sees the same load on the
     machine; the minimum is the least disturbed measurement. Timings vary between machines and
     runs: print them, never assert on them.
-
-    Reference: the ``timeit`` module's advice to report the minimum of repeated runs.
     """
     repeats = check_scalar(repeats, "repeats", low=1, integer=True)
     times: list[list[float]] = []

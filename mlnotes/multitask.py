@@ -1,20 +1,13 @@
 """Multi-task learning (chapter 4): the masked multi-task loss, shared and separate networks.
 
-Each example has K binary labels, one per task, ``y (ndarray[m, K])``, and the model outputs one
-logit per task, ``z (ndarray[m, K])``; task j's probability is ``sigma(z[:, j])``, independently
-of the other tasks. A mask ``(ndarray[m, K])`` marks which labels are known (1) or missing (0).
+K binary labels per example, ``y [m, K]``, one logit per task, ``z [m, K]``, and a mask
+``[m, K]``, 1 where a label is known, 0 where it is missing; ``y_hat_ij = sigma(z_ij)``.
 
     J = (1/m) sum_i sum_{j : mask_ij = 1} L(y_hat_ij, y_ij),
     L(y_hat, y) = -(y log y_hat + (1 - y) log(1 - y_hat))
 
-``SharedTrunkNet`` shares one trunk between the K tasks (hard parameter sharing);
-``SeparateNets`` trains one network per task (the single-task baseline); ``task_scores``
-measures each task; ``make_scenes`` (from ``mlnotes.data.scenes``) draws the multi-label images
-of the chapter.
-
-References: Caruana (1997), "Multitask learning", Machine Learning 28:41-75; Ruder (2017), "An
-overview of multi-task learning in deep neural networks", arXiv:1706.05098; Ng, Deep Learning
-Specialization, course 3 week 2; van Rijsbergen (1979), *Information Retrieval*, ch. 7 (F1).
+References: Caruana (1997), "Multitask learning"; Ruder (2017), "An overview of multi-task
+learning in deep neural networks"; van Rijsbergen (1979), *Information Retrieval*, ch. 7 (F1).
 """
 
 from __future__ import annotations
@@ -48,21 +41,14 @@ __all__ = [
 
 
 def multitask_loss_np(logits, y, mask=None) -> float:
-    """The multi-task logistic cost, in NumPy, from the logits of every example and task.
+    """The multi-task logistic cost J, in NumPy, from ``logits [m, K]``.
 
-        J = (1/m) sum_{i=1}^{m} sum_{j=1}^{K} mask_ij L(z_ij, y_ij),
-        L(z, y) = log(1 + exp(z)) - y z = max(z, 0) - y z + log(1 + exp(-|z|))
+        J = (1/m) sum_i sum_j mask_ij L(z_ij, y_ij),
+        L(z, y) = log(1 + exp(z)) - y z = max(z, 0) - y z + log(1 + exp(-|z|))   (no overflow)
 
-    which is ``-(y log y_hat + (1 - y) log(1 - y_hat))`` with ``y_hat = sigma(z)``, computed
-    without overflow for any ``z``. The total is divided by the number of examples ``m``, not by
-    the number of known labels: the cost of the course notes, which for K = 1 is chapter 1's.
-
-    Args:
-        logits (ndarray[m, K]): one logit per example and task.
-        y (ndarray[m, K]): labels in {0, 1} where ``mask`` is 1; any finite number (e.g. -1 for
-            "unknown") where it is 0.
-        mask (ndarray[m, K] | None): 1 (or True) for a known label, 0 for a missing one;
-            ``None`` means every label is known.
+    Divided by ``m``, not by the number of known labels: for K = 1 it is chapter 1's cost. ``y``
+    is 0 or 1 where ``mask`` is 1, any finite number (e.g. -1) where it is 0; ``mask=None``:
+    every label is known.
     """
     logits = as_float_array(logits, "logits", ndim=2)
     _check_shapes(logits.shape, np.shape(y), None if mask is None else np.shape(mask))
@@ -75,13 +61,11 @@ def multitask_loss_np(logits, y, mask=None) -> float:
 
 
 def multitask_loss(logits: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-    """The multi-task logistic cost in PyTorch: the same J as :func:`multitask_loss_np`,
-    differentiable in ``logits``, in ``logits``' dtype.
+    """The J of :func:`multitask_loss_np` in PyTorch, differentiable, in ``logits``' dtype.
 
-    Its signature fits ``mlnotes.train.fit``: with a loader over ``(x, y, mask)`` the loop calls
-    ``multitask_loss(model(x), y, mask)`` every step, so it checks shapes (free) but not the
-    labels' values, which would make every step wait for the GPU: ``y (Tensor[m, K])`` must hold
-    0 or 1 where ``mask (Tensor[m, K] | None)`` is 1 (:func:`multitask_loss_np` checks them).
+    ``mlnotes.train.fit`` calls it every step with a loader over ``(x, y, mask)``, so it checks
+    shapes but not label values (that would make each step wait for the GPU): ``y`` must be 0 or
+    1 where ``mask`` is 1.
     """
     check_float_tensor(logits, "logits")
     y = torch.as_tensor(y, device=logits.device)
@@ -107,32 +91,20 @@ def _check_shapes(logits_shape, y_shape, mask_shape) -> None:
 
 
 class SharedTrunkNet(nn.Module):
-    """A CNN whose trunk is shared by all tasks, with one small head, one logit, per task.
+    """A CNN trunk shared by all tasks (hard parameter sharing), one 1 x 1 head per task.
 
-        a = trunk(x)                                  # [N, 2 width, H/4, W/4], shared
-        z_j = max over positions p of (w_j^T a_p + b_j),   j = 1..K          # [N, K]
+        a = trunk(x)                                       # [N, 2 width, H/4, W/4], shared
+        z_j = max over positions p of (w_j^T a_p + b_j)    # [N, K]: "a kind-j object anywhere?"
 
-    The trunk is three 3 x 3 convolutions with ReLU (``width``, ``2 width``, ``2 width``
-    channels; 2 x 2 max pooling after the first two): the features every task uses. Head j is a
-    linear function of the feature vector ``a_p`` at each position ``p`` (a 1 x 1 convolution),
-    whose largest value over the image is task j's logit: "is there a kind-j object anywhere?".
-    Reading each position before pooling keeps together the features of one object.
-
-    The forward pass returns logits; the sigmoids are applied by the loss
-    (:func:`multitask_loss`) and at prediction (``z_j >= 0`` means ``y_hat_j >= 1/2``). With
-    ``num_tasks=1`` nothing is shared: it is an ordinary network for one task. ``in_channels``
-    is C of the images ``x (Tensor[N, C, H, W])``; ``width`` the trunk's first channels.
+    Scoring each position before pooling keeps one object's features together.
+    ``x (Tensor[N, C, H, W])``, H, W >= 4 -> logits (``z_j >= 0``: ``y_hat_j >= 1/2``).
     """
 
     def __init__(self, num_tasks: int, in_channels: int = 1, width: int = 32):
         super().__init__()
-        for name, value in (
-            ("num_tasks", num_tasks),
-            ("in_channels", in_channels),
-            ("width", width),
-        ):
-            check_scalar(value, name, low=1, integer=True)
-        self.in_channels = in_channels
+        check_scalar(num_tasks, "num_tasks", low=1, integer=True)
+        self.in_channels = check_scalar(in_channels, "in_channels", low=1, integer=True)
+        check_scalar(width, "width", low=1, integer=True)
         self.trunk = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1),  # [N, w, H, W]
             nn.ReLU(),
@@ -146,20 +118,18 @@ class SharedTrunkNet(nn.Module):
         self.heads = nn.Conv2d(2 * width, num_tasks, 1)  # row j of the weight: head j
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``z (Tensor[N, K])`` for images ``x (Tensor[N, C, H, W])``, H and W >= 4."""
         check_images(x, self.in_channels, min_size=4)
         scores = self.heads(self.trunk(x))  # [N, K, H/4, W/4]: task j's score at each position
         return scores.amax(dim=(2, 3))  # [N, K]
 
 
 class SeparateNets(nn.Module):
-    """One complete network per task, sharing nothing: the baseline of multi-task learning.
+    """One network per task, sharing nothing: the single-task baseline.
 
-        z_j = net_j(x),  net_j = SharedTrunkNet(num_tasks=1),  j = 1..K       # [N, K]
+        z_j = net_j(x),  net_j = SharedTrunkNet(num_tasks=1)       # [N, K]
 
-    Trained with :func:`multitask_loss`, the gradient with respect to network j's parameters is
-    the gradient of task j's loss alone, so training the K networks together, on the same
-    mini-batches, is training each one separately on its own task.
+    Network j's gradient under :func:`multitask_loss` is task j's alone, so training the K
+    together on the same mini-batches is training each one separately.
     """
 
     def __init__(self, num_tasks: int, in_channels: int = 1, width: int = 16):
@@ -168,21 +138,17 @@ class SeparateNets(nn.Module):
         self.nets = nn.ModuleList(SharedTrunkNet(1, in_channels, width) for _ in range(num_tasks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``z (Tensor[N, K])`` for images ``x (Tensor[N, C, H, W])``, H and W >= 4."""
         return torch.cat([net(x) for net in self.nets], dim=1)
 
 
 def task_scores(y, y_pred) -> dict[str, np.ndarray]:
-    """Accuracy, precision, recall and F1 of each task, from 0/1 labels and 0/1 predictions.
+    """``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"`` ``[K]`` of 0/1 ``y, y_pred [m, K]``.
 
         accuracy_j  = (TP + TN) / m
         precision_j = TP / (TP + FP),  recall_j = TP / (TP + FN)
         F1_j        = 2 TP / (2 TP + FP + FN)   (the harmonic mean of precision and recall)
 
-    counted over the m examples of column j of ``y (ndarray[m, K])`` and ``y_pred
-    (ndarray[m, K])``, e.g. ``logits >= 0``. A ratio whose denominator is 0 (no positive
-    prediction, or no positive label) is 1: nothing was claimed, or nothing was there to find.
-    Returns a dict of ``ndarray[K]``: ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``.
+    over column j. A ratio with denominator 0 is 1: nothing was claimed, or nothing to find.
     """
     y = as_binary_labels(y, "y", ndim=2)
     y_pred = as_binary_labels(y_pred, "y_pred", ndim=2)

@@ -23,15 +23,8 @@ def plot_learning_curve(
 ) -> plt.Axes:
     """Plot a per-epoch quantity (cost, accuracy) against the epoch number, starting at 0.
 
-    Args:
-        history (ndarray[epochs]): one value per epoch.
-        ax (plt.Axes | None): axes to draw on; a new figure when ``None``.
-        label (str | None): legend entry; a legend is drawn when given.
-        ylabel, xlabel (str): axis labels.
-        log_y (bool): logarithmic y axis, to see a cost that keeps falling slowly.
-
-    Returns:
-        plt.Axes: the axes drawn on.
+    ``ax=None`` draws a new figure; a ``label`` adds a legend; ``log_y`` shows a cost that keeps
+    falling slowly. Returns the axes drawn on.
     """
     history = as_float_array(history, "history", ndim=1)
     if ax is None:
@@ -57,18 +50,9 @@ def plot_decision_boundary(
 ) -> plt.Axes:
     """Shade ``p(y=1|x)`` over the plane of two features, draw its 0.5 contour and the points.
 
-    Args:
-        predict_proba (callable): maps ``ndarray[k, 2]`` to probabilities ``ndarray[k]`` (e.g.
-            ``model.predict_proba`` of a model fitted on two features).
-        X (ndarray[m, 2]): the points to scatter.
-        y (ndarray[m]): their labels in {0, 1}.
-        ax (plt.Axes | None): axes to draw on; a new figure when ``None``.
-        class_names (sequence of 2 str): legend entries for labels 0 and 1.
-        axis_labels (sequence of 2 str): names of the two features.
-        resolution (int): grid points per axis.
-
-    Returns:
-        plt.Axes: the axes drawn on.
+    ``predict_proba`` maps ``ndarray[k, 2]`` to probabilities ``ndarray[k]`` (e.g. a model fitted
+    on two features); ``X (ndarray[m, 2])`` are the points, ``y (ndarray[m])`` their labels in
+    {0, 1}; ``resolution`` is grid points per axis. ``ax=None`` draws a new figure.
     """
     X = as_float_array(X, "X", ndim=2)
     if X.shape[1] != 2:
@@ -111,19 +95,10 @@ def plot_image_grid(
     symmetric: bool = False,
     size: float = 1.1,
 ) -> plt.Figure:
-    """Show images side by side in a grid, without axes.
+    """Show grey-level ``images (ndarray[N, H, W])`` side by side, ``ncols`` a row, without axes.
 
-    Args:
-        images (ndarray[N, H, W]): grey-level images (any scale).
-        titles (sequence of N str | None): one title per image.
-        ncols (int): images per row.
-        cmap (str): matplotlib colour map.
-        symmetric (bool): centre the colour scale on 0 with the same range for every image (for
-            weights, where the sign matters); otherwise each image uses its own range.
-        size (float): inches per image.
-
-    Returns:
-        plt.Figure: the figure drawn.
+    ``symmetric`` centres the colour scale on 0 with the same range for every image (for weights,
+    where the sign matters); otherwise each image uses its own range. ``size`` is inches per image.
     """
     images = as_float_array(images, "images", ndim=3)
     if titles is not None and len(titles) != len(images):
@@ -151,14 +126,9 @@ def plot_confusion_matrix(
 ) -> plt.Axes:
     """Draw the confusion matrix: row = true class, column = predicted class, counts in cells.
 
-    Args:
-        y_true (ndarray[m]): integer labels in [0, C).
-        y_pred (ndarray[m]): predicted labels in [0, C).
-        class_names (sequence of C str | None): tick labels; ``0 .. C-1`` when ``None``.
-        ax (plt.Axes | None): axes to draw on; a new figure when ``None``.
-
-    Returns:
-        plt.Axes: the axes drawn on; the counts are ``ax.images[0].get_array()``.
+    ``y_true``, ``y_pred (ndarray[m])`` hold labels in [0, C); ``class_names=None`` labels the
+    ticks ``0 .. C-1``; ``ax=None`` draws a new figure. The returned axes hold the counts in
+    ``ax.images[0].get_array()``.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != 1 or y_true.shape != y_pred.shape:

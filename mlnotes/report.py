@@ -24,12 +24,9 @@ def environment() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    try:
-        import torch
+    import torch
 
-        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    except ImportError:
-        gpu = None
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     cpu = f"{platform.machine()}, {os.cpu_count()} cores"
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -31,9 +31,7 @@ CELL_TIMEOUT_S = 300
 def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT_S) -> float:
     """Execute the notebook at ``path`` in place; return the wall time in seconds.
 
-    Raises:
-        FileNotFoundError: when ``path`` does not exist.
-        nbclient.exceptions.CellExecutionError: when a cell raises (the file is not rewritten).
+    When a cell raises, nbclient's ``CellExecutionError`` propagates and the file is not rewritten.
     """
     path = Path(path)
     if not path.is_file():

@@ -50,11 +50,8 @@ def parameters_cell(nb) -> nbformat.NotebookNode | None:
 
 
 def notebook_parameters(path: Path) -> dict:
-    """The names and literal default values assigned in a notebook's ``parameters`` cell.
-
-    Returns ``{}`` for a notebook without one. Raises ValueError when the cell assigns
-    something that is not a literal (papermill could not override it reliably).
-    """
+    """The names and literal default values assigned in a notebook's ``parameters`` cell ({} when
+    none); a value that is not a literal is a ValueError (papermill could not override it)."""
     cell = parameters_cell(nbformat.read(path, as_version=4))
     if cell is None:
         return {}
@@ -72,10 +69,8 @@ def notebook_parameters(path: Path) -> dict:
 
 
 def check_override(notebook: Path, name: str, default, value) -> None:
-    """Raise ValueError unless ``value`` has the type of the parameter's default.
-
-    An int may replace a float; None as a default accepts anything.
-    """
+    """Raise ValueError unless ``value`` has the type of the parameter's default (an int may
+    replace a float; a default of None accepts anything)."""
     if default is None:
         return
     expected = (int, float) if isinstance(default, float) else type(default)
@@ -118,11 +113,8 @@ def gpu_notebooks(book: Path) -> list[Path]:
 
 
 def select_notebooks(book: Path, chapters: list[str]) -> list[Path]:
-    """The notebooks that ``chapters`` name, in book order; all of them when it is empty.
-
-    A chapter is named by its number (``7`` or ``07``), its folder (``07-object-detection``) or
-    a notebook path. Raises ValueError for a name that matches nothing.
-    """
+    """The notebooks that ``chapters`` name, in book order (all of them when it is empty): by
+    number (``7`` or ``07``), folder (``07-object-detection``) or notebook path."""
     available = find_notebooks(book)
     if not chapters:
         return available
@@ -233,11 +225,8 @@ def run_job(job: Job, progress: bool = True) -> Result:
         if job.output.is_file():
             executed = nbformat.read(job.output, as_version=4)
             result.metrics = glued_values(executed)
-            result.headline = (
-                nbformat.read(job.notebook, as_version=4)
-                .metadata.get("mlnotes", {})
-                .get("headline", [])
-            )
+            source = nbformat.read(job.notebook, as_version=4)
+            result.headline = source.metadata.get("mlnotes", {}).get("headline", [])
     return result
 
 

@@ -32,15 +32,12 @@ Metric = Callable[..., torch.Tensor]
 
 
 class TensorLoader:
-    """Mini-batches of in-memory tensors, each batch sliced with one index operation.
+    """Mini-batches ``(x, *targets)`` of in-memory tensors, each sliced with one index operation.
 
-    ``torch.utils.data.DataLoader`` fetches a batch one example at a time and then stacks the
-    examples: for the 1347 digit images that is 7.7 ms per epoch, ten times a full-batch
-    training step of softmax regression in PyTorch (0.8 ms); slicing whole batches takes
-    0.07 ms (measured on the 2-core CI machine).
-
-    Iterating yields tuples ``(x, *targets)``; with ``shuffle`` every pass draws a new order
-    from a generator seeded once, so a run repeats exactly.
+    ``torch.utils.data.DataLoader`` fetches and stacks one example at a time: 7.7 ms an epoch for
+    the 1347 digit images, ten times a full-batch step of softmax regression in PyTorch (0.8 ms);
+    slicing takes 0.07 ms (2-core CI machine). With ``shuffle`` every pass draws a new order from
+    a generator seeded once, so a run repeats exactly.
     """
 
     def __init__(
@@ -63,17 +60,10 @@ class TensorLoader:
 def make_loader(
     *tensors, batch_size: int = 64, shuffle: bool = False, seed: int = 0
 ) -> TensorLoader:
-    """Mini-batches over tensors (or arrays) that share their first dimension.
+    """Mini-batches over tensors (or arrays) ``[N, ...]``, inputs first, then targets.
 
-    Args:
-        *tensors (Tensor[N, ...] | ndarray[N, ...]): inputs first, then targets; float64 arrays
-            become float32 tensors, integer arrays int64 tensors.
-        batch_size (int): examples per mini-batch (the last one may be smaller).
-        shuffle (bool): reshuffle every epoch, in an order fixed by ``seed``.
-        seed (int): seed of the shuffling generator, so that runs repeat exactly.
-
-    Returns:
-        TensorLoader: iterable of tuples of tensors, with ``len()`` batches.
+    Float arrays become float32 tensors, integer ones int64; the last batch may be smaller.
+    ``shuffle`` draws a new order every epoch from a generator seeded with ``seed``.
     """
     if not tensors:
         raise ValueError("make_loader needs at least one tensor")
@@ -98,22 +88,10 @@ def fit(
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return the per-epoch history.
 
     Each step: ``loss = loss_fn(model(x), *targets)``, ``loss.backward()``, ``optimizer.step()``.
-
-    Args:
-        model (nn.Module): moved to ``device``.
-        loss_fn (callable): ``(outputs, *targets) -> scalar Tensor`` (a mean over the batch).
-        optimizer (torch.optim.Optimizer): over ``model``'s parameters.
-        train_loader (TensorLoader): yields ``(x, *targets)`` (any iterable of batches works).
-        epochs (int): passes over the training data.
-        val_loader (TensorLoader | None): evaluated after every epoch when given.
-        metrics (dict[str, callable] | None): ``(outputs, *targets) -> scalar Tensor``, e.g.
-            :func:`accuracy`; computed on ``val_loader``.
-        device (torch.device | str): where to compute.
-        progress (bool): show a tqdm bar over epochs with the latest losses.
-
-    Returns:
-        dict[str, list[float]]: ``"train_loss"`` (the mean of the epoch's batch losses, weighted
-        by batch size), and with ``val_loader`` ``"val_loss"`` and ``"val_<metric>"`` per epoch.
+    ``model`` moves to ``device``; any iterable of ``(x, *targets)`` serves as a loader; ``loss_fn``
+    and each metric (e.g. :func:`accuracy`) map ``(outputs, *targets)`` to a batch mean. The
+    history holds ``"train_loss"`` (batch losses weighted by batch size) and, with ``val_loader``,
+    ``"val_loss"`` and ``"val_<metric>"``, one value per epoch; ``progress`` shows a tqdm bar.
     """
     epochs = check_scalar(epochs, "epochs", low=0, integer=True)
     metrics = dict(metrics or {})
@@ -148,14 +126,8 @@ def evaluate(
 ) -> dict[str, float]:
     """Each metric averaged over all examples of ``loader`` (batch means weighted by batch size).
 
-    Args:
-        model (nn.Module): evaluated in ``eval()`` mode, without gradients.
-        loader (TensorLoader): yields ``(x, *targets)``.
-        metrics (dict[str, callable]): ``(outputs, *targets) -> scalar Tensor`` batch means.
-        device (torch.device | str): where to compute.
-
-    Returns:
-        dict[str, float]: one value per metric.
+    The model runs in ``eval()`` mode without gradients; a metric maps ``(outputs, *targets)`` to
+    a batch mean.
     """
     model.eval()
     totals = dict.fromkeys(metrics, 0.0)
@@ -173,29 +145,16 @@ def evaluate(
 
 @torch.no_grad()
 def predict(model: nn.Module, x, batch_size: int = 256, device: torch.device | str = "cpu"):
-    """The model's outputs for every row of ``x``, computed in batches, on the CPU.
-
-    Args:
-        x (Tensor[N, ...] | ndarray[N, ...]): inputs.
-
-    Returns:
-        Tensor[N, ...]: ``model(x)`` in ``eval()`` mode.
-    """
+    """``model(x)`` in ``eval()`` mode for every row of ``x (Tensor[N, ...])`` (or an ndarray),
+    computed in batches on ``device``, returned on the CPU."""
     model.eval().to(device)
     loader = make_loader(x, batch_size=batch_size)
     return torch.cat([model(batch.to(device)).cpu() for (batch,) in loader])
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Fraction of rows whose arg-max class equals the integer label.
-
-    Args:
-        logits (Tensor[N, C]): scores (logits or probabilities).
-        y (Tensor[N]): integer labels in [0, C).
-
-    Returns:
-        Tensor[]: the accuracy in [0, 1].
-    """
+    """Fraction of rows of ``logits (Tensor[N, C])`` (or probabilities) whose arg-max class equals
+    the label in ``y (Tensor[N])``, as a 0-D tensor."""
     if logits.ndim != 2 or y.shape != logits.shape[:1]:
         raise ValueError(
             f"expected logits [N, C] and labels [N], got {tuple(logits.shape)} and {tuple(y.shape)}"

@@ -1,28 +1,14 @@
 """Transfer learning (chapter 3): reuse a network trained on a task A for a new task B.
 
-A network trained on A is a feature extractor ``phi_A`` followed by a head (its last linear layer):
+    y_hat = softmax(W_B phi_A(x) + b_B)       (A's features phi_A, a fresh head for B)
 
-    y_hat = softmax(W phi_A(x) + b)
+Little data: freeze all but the new head (softmax regression on fixed features); more: also
+retrain the last layers; lots: fine-tune every layer from A's weights. Frozen parameters have
+``requires_grad=False`` and are not given to the optimizer, so they keep A's values exactly. A
+batch-norm layer's running statistics are buffers, not parameters: ``model.train()`` still
+updates them unless the layer is put in ``eval()`` mode.
 
-For task B the head is replaced by a fresh linear layer with B's number of classes
-(:func:`replace_head`), and then, depending on how much data B has:
-
-- little data: **freeze** everything but the new head (:func:`freeze`, :func:`unfreeze`), which
-  makes the model softmax regression on the fixed features ``phi_A(x)``;
-- more data: also retrain the last few layers (freeze by name, or the first ``depth`` children);
-- lots of data: **fine-tune** every layer, starting from A's weights rather than random ones.
-
-Frozen parameters have ``requires_grad=False``: autograd gives them no gradient and the optimizer
-is given only the others (:func:`trainable_parameters`), so they keep A's values exactly.
-:func:`fine_tune` trains whatever is left trainable with the course's one loop,
-``mlnotes.train.fit``; :func:`count_parameters` says how many parameters that is.
-
-Freezing concerns *parameters*. A batch-norm layer also keeps running statistics (buffers) that
-``model.train()`` keeps updating even when its parameters are frozen; put such layers in
-``eval()`` mode, or accept that the normalisation adapts to task B.
-
-Reference: J. Yosinski, J. Clune, Y. Bengio, H. Lipson, "How transferable are features in deep
-neural networks?", NeurIPS 2014.
+Reference: Yosinski et al., "How transferable are features in deep neural networks?" (2014).
 """
 
 from __future__ import annotations
@@ -37,31 +23,18 @@ from torch import nn
 from mlnotes.core import check_scalar
 from mlnotes.train import TensorLoader, accuracy, fit
 
-__all__ = [
-    "ParameterCount",
-    "count_parameters",
-    "fine_tune",
-    "freeze",
-    "head_name",
-    "replace_head",
-    "trainable_parameters",
-    "unfreeze",
-]
-
 
 class ParameterCount(NamedTuple):
-    """How many numbers a model holds (``total``), and how many training may change
-    (``trainable``: those with ``requires_grad``)."""
+    """How many numbers a model holds, and how many training may change (``requires_grad``)."""
 
     total: int
     trainable: int
 
 
 def count_parameters(model: nn.Module) -> ParameterCount:
-    """Count a model's parameters, a shared one once (``model.parameters()`` yields it once):
+    """Count a model's parameters, a shared one once (``model.parameters()`` yields it once).
 
-    total = sum over parameters p of numel(p)
-    trainable = sum over parameters p with p.requires_grad of numel(p)
+    total = sum_p numel(p),   trainable = sum_{p : p.requires_grad} numel(p)
     """
     _check_model(model)
     params = list(model.parameters())
@@ -71,13 +44,10 @@ def count_parameters(model: nn.Module) -> ParameterCount:
 
 
 def trainable_parameters(model: nn.Module) -> list[nn.Parameter]:
-    """The parameters that training may change, those with ``requires_grad=True``, in
-    ``model.parameters()`` order.
+    """The parameters with ``requires_grad=True``, in ``model.parameters()`` order.
 
-    Give the optimizer these, ``torch.optim.Adam(trainable_parameters(model), lr)``, and not
-    ``model.parameters()``: an optimizer that holds a frozen parameter does not change it today
-    (it has no gradient), but it is one ``requires_grad_(True)`` away from doing so, and its
-    state and weight decay are spent on numbers that are not being trained.
+    Give the optimizer these, not ``model.parameters()``: a frozen parameter it holds is one
+    ``requires_grad_(True)`` away from changing, and its state and weight decay are wasted on it.
     """
     _check_model(model)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -94,14 +64,10 @@ def freeze(
 ) -> nn.Module:
     """Freeze parameters (``requires_grad=False``), chosen by name or by depth; return ``model``.
 
-    - ``names``: a name prefix of ``model.named_parameters()``, or several, each selecting at
-      least one parameter. A prefix selects the parameters whose name is the prefix or starts
-      with the prefix followed by a dot: ``"classifier.5"`` selects ``classifier.5.weight`` and
-      ``classifier.5.bias``, and ``"layer1"`` does not select ``layer10.0.weight``;
-    - ``depth``: the parameters of the first ``depth`` top-level children
-      (``model.named_children()``, in the order they were registered, which for the course's
-      networks is the order the input goes through them);
-    - neither: every parameter.
+    ``names``: one or more prefixes of ``model.named_parameters()``, each matching the name or
+    its start up to a dot (``"classifier.5"`` selects ``classifier.5.weight``; ``"layer1"`` not
+    ``layer10.0.weight``). ``depth``: the first ``depth`` top-level children, in registration
+    order (for the course's networks, the order the input goes through). Neither: everything.
     """
     for p in _select(model, names, depth):
         p.requires_grad_(False)
@@ -111,20 +77,16 @@ def freeze(
 def unfreeze(
     model: nn.Module, names: str | Sequence[str] | None = None, *, depth: int | None = None
 ) -> nn.Module:
-    """Make parameters trainable again (``requires_grad=True``), chosen as in :func:`freeze`.
-
-    ``freeze(model)`` followed by ``unfreeze(model, "fc")`` leaves only the head trainable.
-    """
+    """Make parameters trainable (``requires_grad=True``), chosen as in :func:`freeze`:
+    ``unfreeze(freeze(model), "fc")`` leaves only the head trainable."""
     for p in _select(model, names, depth):
         p.requires_grad_(True)
     return model
 
 
 def head_name(model: nn.Module) -> str:
-    """The qualified name of a classifier's head, the linear layer that outputs the classes:
-    ``fc`` when it is an ``nn.Linear`` (ResNet, GoogLeNet); otherwise the last ``nn.Linear``
-    inside ``classifier`` (``"classifier.5"`` for LeNet-5, ``"classifier.6"`` for AlexNet and
-    VGG); otherwise the last ``nn.Linear`` of the whole model (e.g. an ``nn.Sequential``).
+    """The qualified name of a classifier's head: ``fc`` when it is an ``nn.Linear`` (ResNet),
+    else the last ``nn.Linear`` in ``classifier`` (``"classifier.6"`` for VGG), else in the model.
     """
     _check_model(model)
     if isinstance(getattr(model, "fc", None), nn.Linear):
@@ -139,15 +101,12 @@ def head_name(model: nn.Module) -> str:
 
 
 def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
-    """Swap the head (see :func:`head_name`) for a fresh ``nn.Linear(d, num_classes)``, in place:
+    """Swap the head (:func:`head_name`) for a fresh, trainable layer, in place; return ``model``.
 
-        old head: z = W_A phi(x) + b_A,  W_A (Tensor[C_A, d])
-        new head: z = W_B phi(x) + b_B,  W_B (Tensor[num_classes, d]), PyTorch's default
-                  initialisation, uniform in [-1/sqrt(d), 1/sqrt(d)]
+        z = W_A phi(x) + b_A  ->  z = W_B phi(x) + b_B,   W_B (Tensor[num_classes, d])
 
-    The features ``phi(x)`` are untouched; the new layer has a bias when the old one had one,
-    sits on the old one's device and dtype, and is trainable whatever the rest of the model is.
-    Its random numbers come from PyTorch's global generator (``mlnotes.core.seed_everything``).
+    ``W_B`` has PyTorch's default initialisation (uniform in [-1/sqrt(d), 1/sqrt(d)], from the
+    global generator); the bias, device and dtype follow the old head.
     """
     _check_model(model)
     check_scalar(num_classes, "num_classes", low=1, integer=True)
@@ -155,13 +114,8 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     parent_name, _, child = name.rpartition(".")
     parent = model.get_submodule(parent_name)
     old = getattr(parent, child)
-    new = nn.Linear(
-        old.in_features,
-        num_classes,
-        bias=old.bias is not None,
-        device=old.weight.device,
-        dtype=old.weight.dtype,
-    )
+    where = {"device": old.weight.device, "dtype": old.weight.dtype}
+    new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None, **where)
     setattr(parent, child, new)  # an nn.Sequential keeps the layer at its place
     return model
 
@@ -178,15 +132,12 @@ def fine_tune(
     device: torch.device | str = "cpu",
     progress: bool = True,
 ) -> dict[str, list[float]]:
-    """Train the trainable parameters of ``model`` with Adam, by ``mlnotes.train.fit``; return
-    fit's history.
+    """Train the trainable parameters with Adam by ``mlnotes.train.fit``; return its history.
 
         theta_B <- theta_B - lr * Adam step of dJ_B/dtheta_B,  theta_B = trainable parameters
 
-    With every parameter trainable and pretrained weights this is fine-tuning, gradient descent
-    that starts from theta_A instead of a random theta; with all but the head frozen it is
-    softmax regression on the fixed features phi_A(x). The optimizer receives
-    :func:`trainable_parameters` only, so weight decay cannot reach the frozen ones.
+    Everything trainable: fine-tuning from theta_A; all but the head frozen: softmax regression
+    on phi_A(x). Weight decay reaches only :func:`trainable_parameters`.
     """
     _check_model(model)
     lr = check_scalar(lr, "lr", low=0, strict=True)
@@ -211,7 +162,6 @@ def _check_model(model) -> None:
 
 
 def _select(model: nn.Module, names, depth) -> list[nn.Parameter]:
-    """The parameters that ``names`` (prefixes) or ``depth`` (first children) choose."""
     _check_model(model)
     if names is not None and depth is not None:
         raise ValueError(f"give names or depth, not both (got names={names!r}, depth={depth!r})")

@@ -32,17 +32,8 @@ def load_breast_cancer_split(
     Label 1 is *benign* (357 tumours), 0 *malignant* (212), as scikit-learn ships it. The split is
     stratified, so both parts keep the 63 % / 37 % class balance. Each feature is standardised,
     ``x' = (x - mean) / std``, with the mean and std of the **training** part only, so nothing
-    about the test examples leaks into training.
-
-    Args:
-        test_size (float): fraction of examples held out, in (0, 1).
-        seed (int): seed of the shuffle before splitting.
-        features (list[str] | None): names of the columns to keep (e.g. ``["mean radius",
-            "mean texture"]``); ``None`` keeps all 30.
-
-    Returns:
-        Split: float64 ``X_train (ndarray[m_train, n_x])``, ``X_test (ndarray[m_test, n_x])``,
-        int64 ``y_train (ndarray[m_train])``, ``y_test (ndarray[m_test])``, ``feature_names``.
+    about the test examples leaks into training. ``features``: the names of the columns to keep
+    (e.g. ``["mean radius", "mean texture"]``), ``None`` for all 30; labels are int64.
     """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
@@ -61,13 +52,8 @@ def load_breast_cancer_split(
         X, data.target, test_size=test_size, random_state=seed, stratify=data.target
     )
     scaler = StandardScaler().fit(X_train)
-    return Split(
-        scaler.transform(X_train),
-        scaler.transform(X_test),
-        y_train.astype(np.int64),
-        y_test.astype(np.int64),
-        names,
-    )
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    return Split(X_train, X_test, y_train.astype(np.int64), y_test.astype(np.int64), names)
 
 
 def load_digits_split(test_size: float = 0.25, seed: int = 0) -> Split:
@@ -75,16 +61,8 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0) -> Split:
 
     Pixels are grey levels 0..16; they are divided by 16, so every feature lies in [0, 1] and a
     row reshaped to ``(8, 8)`` is the image. (Dividing by a constant known in advance uses no
-    statistics of the data, so nothing leaks from the test part.) The split is stratified.
-
-    Args:
-        test_size (float): fraction of images held out, in (0, 1).
-        seed (int): seed of the shuffle before splitting.
-
-    Returns:
-        Split: float64 ``X_train (ndarray[m_train, 64])``, ``X_test (ndarray[m_test, 64])``,
-        int64 labels 0..9 ``y_train (ndarray[m_train])``, ``y_test (ndarray[m_test])``, and
-        ``feature_names`` ``"pixel_r_c"`` for row r and column c.
+    statistics of the data, so nothing leaks from the test part.) The split is stratified; the
+    labels are int64 0..9, the feature names ``"pixel_r_c"`` for row r and column c.
     """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")

@@ -1,14 +1,10 @@
 """Detection scenes: grey images holding 1 to 5 shapes of several classes, with exact boxes (ch. 7).
 
-Each object is drawn by ``mlnotes.data.scenes.draw_shape`` anywhere in the image, at a random
-size and brightness, over a cluttered background (smooth random shading, small specks and
-Gaussian noise). Objects may overlap, the later one painted over the earlier one, but each keeps
-at least half of its pixels visible. The ground-truth box of an object is the tight box of the
-pixels of its own mask, so a test can recompute every box from the masks.
+Shapes at random sizes and brightness over a cluttered background; objects may overlap but
+keep a share of their pixels visible. An object's box is the tight box of its own mask.
 
 After Ng, Deep Learning Specialization, course 4 week 3 (the car-detection scenes), made
-synthetic so that every box is exact; the tight box of the visible pixels as in Everingham et
-al., "The PASCAL VOC Challenge" (IJCV 2010), section 3.3.
+synthetic so that every box is exact; tight boxes as in PASCAL VOC (IJCV 2010), section 3.3.
 """
 
 from __future__ import annotations
@@ -27,19 +23,11 @@ _TRIES = 50  # placements tried per object before it is given up (the image keep
 
 
 def mask_to_box(mask: np.ndarray) -> np.ndarray:
-    """The tight box, in pixel-edge coordinates, of the lit pixels of a mask.
-
-    Pixel ``(r, c)`` covers the square ``[c, c + 1) x [r, r + 1)``, so
+    """The tight float64 box ``(x1, y1, x2, y2)`` of the lit (non-zero) pixels of ``mask [H, W]``.
 
         x1 = min c,   y1 = min r,   x2 = max c + 1,   y2 = max r + 1
 
-    and ``x2 - x1`` is the number of columns the object spans.
-
-    Args:
-        mask (ndarray[H, W]): booleans (or numbers, non-zero meaning lit), at least one lit.
-
-    Returns:
-        ndarray[4]: float64 ``(x1, y1, x2, y2)``.
+    Pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)``: ``x2 - x1`` is the columns spanned.
     """
     mask = np.asarray(mask)
     if mask.ndim != 2:
@@ -64,46 +52,20 @@ def make_detection_scenes(
     min_visible: float = 0.5,
     return_masks: bool = False,
 ):
-    """Generate ``n`` detection scenes, their ground-truth boxes and labels.
-
-    Per image: a number of objects ``k`` uniform in ``{min_objects, ..., max_objects}``; each
-    object a class uniform in ``DETECTION_CLASSES[:num_classes]``, a diameter uniform in
-    ``[min_size, max_size]`` (the box side is about the diameter, +-1 pixel), a centre
-    uniform over the positions where the whole shape fits in the image, and a brightness
-    uniform in [0.5, 1]. A placement is redrawn (up to 50 times, then the object is given up)
-    when it would leave an object drawn before it with less than ``min_visible`` of its
-    pixels visible. The image is
+    """``n`` grey scenes ``x [n, 1, size, size]`` in [0, 1], and per image boxes and labels.
 
         x = clip(background + objects + noise * N(0, 1), 0, 1)
 
-    with the background a smooth shading (bilinear upsampling of a random 5 x 5 grid of values
-    in [0, clutter]) and ``2 * max(max_objects, 1)`` specks of 1-2 pixels in [0, clutter]; objects
-    replace what is under them (painter's order: the later object on top).
+    Per image, k uniform in [min_objects, max_objects] objects: class uniform in
+    ``DETECTION_CLASSES[:num_classes]``, diameter uniform in [min_size, max_size] pixels, fully
+    inside, brightness in [0.5, 1], painted over what is below. A placement leaving an earlier
+    object less than ``min_visible`` of its pixels is redrawn (50 times, then the object is
+    given up: k can be smaller). The background is a bilinear shading of a random 5 x 5 grid
+    and ``2 max(max_objects, 1)`` specks, all in [0, clutter].
 
-    Args:
-        n (int): number of images, >= 0.
-        size (int): side of each image in pixels, > max_size.
-        num_classes (int): number of classes, 1 to ``len(DETECTION_CLASSES)``; label ``j`` is
-            ``DETECTION_CLASSES[j]``.
-        max_objects (int): most objects per image, >= min_objects.
-        min_objects (int): fewest objects per image, >= 0 (0 allows empty backgrounds;
-            ``min_objects = max_objects = 0`` gives backgrounds only).
-        seed (int): seed of the generator; the same arguments give the same scenes.
-        min_size, max_size (float): range of the objects' diameters in pixels,
-            4 <= min_size <= max_size < size.
-        noise (float): standard deviation of the pixel noise, >= 0.
-        clutter (float): brightness of the background's shading and specks, in [0, 0.5).
-        min_visible (float): fraction of each object's pixels that stays visible, in [0, 1].
-        return_masks (bool): also return each object's own mask (the pixels of its shape,
-            occluded or not).
-
-    Returns:
-        tuple: ``x (ndarray[n, 1, size, size])`` float32 in [0, 1] (one grey channel);
-        ``boxes``, a list of n ``ndarray[k, 4]`` float64 ``(x1, y1, x2, y2)`` in pixel-edge
-        coordinates (see ``mask_to_box``), the tight box of each object's mask; ``labels``, a
-        list of n ``ndarray[k]`` int64 in ``[0, num_classes)``; with ``return_masks``, also
-        ``masks``, a list of n ``ndarray[k, size, size]`` bool. min_objects <= k <= max_objects
-        (fewer only when a placement is given up).
+    Returns ``x``, lists of ``boxes [k, 4]`` (``mask_to_box`` of each object's mask) and int64
+    ``labels [k]``, and with ``return_masks`` each object's own (unoccluded) ``masks [k, size,
+    size]``. The same arguments give the same scenes.
     """
     check_scalar(n, "n", low=0, integer=True)
     check_scalar(num_classes, "num_classes", low=1, integer=True)
@@ -117,8 +79,7 @@ def make_detection_scenes(
     check_scalar(noise, "noise", low=0)
     if not (isinstance(clutter, Real) and 0 <= clutter < 0.5):
         raise ValueError(f"clutter must be a number in [0, 0.5), got {clutter!r}")
-    if not (isinstance(min_visible, Real) and 0 <= min_visible <= 1):
-        raise ValueError(f"min_visible must be a number in [0, 1], got {min_visible!r}")
+    check_scalar(min_visible, "min_visible", low=0, high=1)
 
     rng = np.random.default_rng(seed)
     images = np.empty((n, 1, size, size), dtype=np.float32)
@@ -154,7 +115,6 @@ def make_detection_scenes(
 
 
 def _random_shape(rng, kind: str, size: int, min_size: float, max_size: float) -> np.ndarray:
-    """The mask [size, size] of one shape of ``kind``, at a random diameter and position."""
     while True:
         diameter = rng.uniform(min_size, max_size)
         half = diameter / 2
@@ -165,7 +125,6 @@ def _random_shape(rng, kind: str, size: int, min_size: float, max_size: float) -
 
 
 def _background(rng, size: int, clutter: float, specks: int) -> np.ndarray:
-    """A smooth random shading in [0, clutter] plus a few small specks, float32 [size, size]."""
     grid = 5
     coarse = rng.uniform(0, clutter, (grid, grid))  # [5, 5]
     t = np.linspace(0, grid - 1, size)  # [size], positions on the coarse grid

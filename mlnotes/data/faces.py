@@ -1,21 +1,12 @@
-"""Face-like identities (ch. 8): stable traits per person, nuisances per photograph.
+"""Cartoon faces (ch. 8): fixed traits per identity (``TRAITS``), nuisances per photograph.
 
-Face data sets cannot be downloaded everywhere, so ``make_faces`` draws cartoon faces. Each
-*identity* is a vector of traits that never change: the shape of the face, the hairline and the
-tones of skin and hair, the spacing, height and size of the eyes, the brows, the nose and the
-mouth. Each *image* of an identity changes what a face verifier must ignore: the position, size
-and in-plane rotation of the head, a turn of the head (the features slide sideways), the
-expression (eyes half closed, mouth open, brows raised), the lighting (a gain and a gradient in
-a random direction), the background and the sensor noise. The nuisances are strong on purpose:
-two photographs of one person differ more, pixel by pixel, than many photographs of two people
-(the chapter measures it), so only a learned embedding verifies faces well.
+The nuisances (pose, expression, lighting, background, noise: ``NUISANCES``) are strong on
+purpose: two photographs of one person differ more, pixel by pixel, than many photographs of two
+people, so only a learned embedding verifies faces well. ``load_faces`` splits identities into
+disjoint parts, generated or from Labeled Faces in the Wild (needs the internet the first time).
 
-``load_faces`` splits the identities into disjoint train, validation and test parts, from the
-generator or from Labeled Faces in the Wild (``dataset="lfw"``, scikit-learn's
-``fetch_lfw_people``, which needs the internet the first time).
-
-References: Ng, Deep Learning Specialization, course 4 week 4 (face verification); Huang et al.,
-"Labeled Faces in the Wild" (2007) (same person, different photograph; unseen identities).
+References: Ng, Deep Learning Specialization, course 4 week 4; Huang et al., "Labeled Faces in
+the Wild" (2007).
 """
 
 from __future__ import annotations
@@ -24,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlnotes.core import check_scalar
+from mlnotes.core import check_choice, check_scalar
 
 # name -> (low, high) of the uniform draw of each trait of an identity; coordinates are in face
 # units: the image spans [-1, 1] left to right and top to bottom, v pointing down
@@ -65,15 +56,7 @@ DATASETS = ("generated", "lfw")
 
 
 def make_identities(n: int, seed: int = 0) -> np.ndarray:
-    """Draw the traits of ``n`` identities, uniform in the ranges of ``TRAITS``.
-
-    Args:
-        n (int): number of identities, >= 0.
-        seed (int): seed of the generator.
-
-    Returns:
-        ndarray[n, T]: float64 traits, one row per identity, columns in the order of ``TRAITS``.
-    """
+    """Traits ``ndarray[n, T]`` of ``n`` identities, uniform in the ranges of ``TRAITS``."""
     check_scalar(n, "n", low=0, integer=True)
     rng = np.random.default_rng(seed)
     low, high = np.array(list(TRAITS.values())).T  # each [T]
@@ -83,29 +66,18 @@ def make_identities(n: int, seed: int = 0) -> np.ndarray:
 def render_faces(traits: np.ndarray, nuisances: np.ndarray, size: int = 32) -> np.ndarray:
     """Draw one grey face per row of ``traits`` under the matching row of ``nuisances``.
 
-    Each part is a soft ellipse (a one-pixel ramp at its edge): the head in the skin tone, the
-    hair above the hairline, two eyes, two tilted brows, a nose and a mouth. Pose moves the face
-    coordinates ``(u, v)`` before drawing: ``p = R(rotation) (q - shift) / scale`` for pixel
-    position ``q``; lighting multiplies everything by ``gain * (1 + gradient * (p . d))``.
+        p = R(rotation) (q - shift) / scale,   image *= gain * (1 + gradient * ((q - shift) . d))
 
-    Args:
-        traits (ndarray[N, T]): rows of ``make_identities``.
-        nuisances (ndarray[N, U]): one row per image, columns in the order of ``NUISANCES``,
-            plus a last column: the lighting direction's angle in radians. Row ``i`` is drawn
-            without noise; ``make_faces`` adds it.
-        size (int): side of the images in pixels, >= 8.
-
-    Returns:
-        ndarray[N, size, size]: float64 grey levels (not clipped).
+    for pixel position ``q``; every part is a soft ellipse (one-pixel ramp) in face coordinates
+    ``p``. ``nuisances [N, U + 1]``: the columns of ``NUISANCES`` plus the light's angle in
+    radians; no noise is drawn (``make_faces`` adds it). Returns unclipped ``[N, size, size]``.
     """
     traits, nuisances = np.asarray(traits, float), np.asarray(nuisances, float)
     if traits.ndim != 2 or traits.shape[1] != len(TRAITS):
         raise ValueError(f"traits must have shape (N, {len(TRAITS)}), got {traits.shape}")
     if nuisances.shape != (len(traits), len(NUISANCES) + 1):
-        raise ValueError(
-            f"nuisances must have shape ({len(traits)}, {len(NUISANCES) + 1}), "
-            f"got {nuisances.shape}"
-        )
+        shape = (len(traits), len(NUISANCES) + 1)
+        raise ValueError(f"nuisances must have shape {shape}, got {nuisances.shape}")
     check_scalar(size, "size", low=8, integer=True)
     t = {name: traits[:, k, None, None] for k, name in enumerate(TRAITS)}  # each [N, 1, 1]
     z = {name: nuisances[:, k, None, None] for k, name in enumerate(NUISANCES)}
@@ -119,7 +91,7 @@ def render_faces(traits: np.ndarray, nuisances: np.ndarray, size: int = 32) -> n
     ramp = 2 * z["scale"] / size  # one pixel, in face units
 
     def ellipse(cu, cv, au, av, tilt=0.0):
-        """Soft indicator [N, S, S] of the ellipse centred (cu, cv), half-axes (au, av)."""
+        # soft indicator [N, S, S] of the ellipse centred (cu, cv), half-axes (au, av)
         du, dv = u - cu, v - cv
         if not np.isscalar(tilt):
             du, dv = np.cos(tilt) * du + np.sin(tilt) * dv, -np.sin(tilt) * du + np.cos(tilt) * dv
@@ -139,13 +111,8 @@ def render_faces(traits: np.ndarray, nuisances: np.ndarray, size: int = 32) -> n
         eye = ellipse(eye_u, t["eye_height"], t["eye_size"], t["eye_size"] * z["eye_open"] * 0.7)
         image = image * (1 - eye) + dark * eye
         brow_v = t["eye_height"] - t["brow_gap"] - z["brow_raise"]
-        brow = ellipse(
-            eye_u,
-            brow_v,
-            1.3 * t["eye_size"] + 0.02,
-            t["brow_thickness"],
-            tilt=-side * t["brow_tilt"],
-        )
+        brow_u = 1.3 * t["eye_size"] + 0.02
+        brow = ellipse(eye_u, brow_v, brow_u, t["brow_thickness"], tilt=-side * t["brow_tilt"])
         image = image * (1 - brow) + (0.6 * t["hair"]) * brow
     nose_v = t["eye_height"] + 0.12 + t["nose_length"]
     nose = ellipse(1.3 * turn, nose_v, t["nose_width"], t["nose_length"])
@@ -172,28 +139,16 @@ def make_faces(
     The traits are uniform in the ranges of ``TRAITS``; each nuisance is uniform in its range of
     ``NUISANCES`` and then moved towards its neutral value, ``neutral + nuisance * (draw -
     neutral)`` (0: every photograph of a person is the same frontal, evenly lit, noiseless
-    picture; 1: the full ranges).
+    picture; 1: the full ranges). Labels start at ``first_label``.
 
-    Args:
-        n_identities (int): number of people, >= 0.
-        images_per_identity (int): photographs per person, >= 1.
-        size (int): side of the images in pixels, >= 8.
-        seed (int): seed of the generator; the same arguments give the same images.
-        first_label (int): label of the first identity (the others follow), so that the parts
-            of a split can have distinct labels.
-        nuisance (float): strength of the nuisances, in [0, 1].
-
-    Returns:
-        tuple: ``x (ndarray[n_identities * images_per_identity, 1, size, size])`` float32 in
-        [0, 1], grouped by identity; ``labels (ndarray[N])`` int64; ``traits
-        (ndarray[n_identities, T])`` float64, the identities' traits.
+    Returns ``x [N, 1, size, size]`` float32 in [0, 1], grouped by identity, int64 ``labels [N]``
+    and the identities' ``traits [n_identities, T]``.
     """
     check_scalar(n_identities, "n_identities", low=0, integer=True)
     check_scalar(images_per_identity, "images_per_identity", low=1, integer=True)
     check_scalar(size, "size", low=8, integer=True)
     check_scalar(first_label, "first_label", low=0, integer=True)
-    if not (isinstance(nuisance, (int, float)) and 0 <= nuisance <= 1):
-        raise ValueError(f"nuisance must be a number in [0, 1], got {nuisance!r}")
+    check_scalar(nuisance, "nuisance", low=0, high=1)
     rng = np.random.default_rng(seed)
     traits = make_identities(n_identities, seed=int(rng.integers(2**32)))
     n = n_identities * images_per_identity
@@ -216,9 +171,8 @@ def make_faces(
 
 @dataclass
 class FaceSplit:
-    """Images ``[N, C, H, W]`` float32 in [0, 1] and int64 identity labels of three disjoint sets
-    of people: ``train`` to learn the embedding, ``val`` to choose the threshold, ``test`` to
-    measure it."""
+    """Images ``[N, 1, H, W]`` in [0, 1] and int64 labels of three disjoint sets of people:
+    ``train`` learns the embedding, ``val`` chooses the threshold, ``test`` measures it."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -238,31 +192,15 @@ def load_faces(
     seed: int = 0,
     min_faces_per_person: int = 10,
 ) -> FaceSplit:
-    """Faces of disjoint train, validation and test identities.
+    """Faces of disjoint train, validation and test identities, as a ``FaceSplit``.
 
-    ``"generated"``: ``make_faces`` with ``n_train``, ``n_val`` and ``n_test`` identities drawn
-    from one generator (labels ``0 .. n_train - 1``, then the validation and the test people).
-
-    ``"lfw"``: Labeled Faces in the Wild through ``sklearn.datasets.fetch_lfw_people`` (grey,
-    downloaded once into scikit-learn's data folder), keeping the people with at least
-    ``min_faces_per_person`` photographs, at most ``images_per_identity`` each, resized to
-    ``size x size``; the people are shuffled with ``seed`` and dealt to the three parts in the
+    ``"generated"``: ``make_faces`` with ``n_train + n_val + n_test`` identities, in that order.
+    ``"lfw"``: scikit-learn's ``fetch_lfw_people`` (grey), the people with at least
+    ``min_faces_per_person`` photographs, at most ``images_per_identity`` each (>= 2: a pair needs
+    two), resized to ``size x size``, shuffled with ``seed`` and dealt to the parts in the
     proportions ``n_train : n_val : n_test``.
-
-    Args:
-        dataset (str): ``"generated"`` or ``"lfw"``.
-        n_train, n_val, n_test (int): identities per part, >= 1 (for LFW: proportions).
-        images_per_identity (int): photographs per person, >= 2 (a pair needs two).
-        size (int): side of the square images in pixels, >= 8.
-        seed (int): seed of the generator or of the shuffling of LFW's people.
-        min_faces_per_person (int): LFW only, passed to ``fetch_lfw_people``.
-
-    Returns:
-        FaceSplit: ``x_*`` float32 ``[N, 1, size, size]`` in [0, 1], ``y_*`` int64 labels;
-        no label appears in two parts.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    check_choice(dataset, "dataset", DATASETS)
     for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
         check_scalar(value, name, low=1, integer=True)
     check_scalar(images_per_identity, "images_per_identity", low=2, integer=True)
@@ -279,7 +217,6 @@ def load_faces(
 
 
 def _load_lfw(n_train, n_val, n_test, images_per_identity, size, seed, min_faces_per_person):
-    """LFW's people dealt to three parts (see ``load_faces``)."""
     import torch
     from sklearn.datasets import fetch_lfw_people
 
@@ -291,10 +228,8 @@ def _load_lfw(n_train, n_val, n_test, images_per_identity, size, seed, min_faces
         images = images / 255
     people = np.unique(lfw.target)
     if len(people) < 3:
-        raise ValueError(
-            f"LFW with min_faces_per_person={min_faces_per_person} has {len(people)} people; "
-            "the three parts need at least 3"
-        )
+        who = f"LFW with min_faces_per_person={min_faces_per_person}"
+        raise ValueError(f"{who} has {len(people)} people; the three parts need at least 3")
     rng = np.random.default_rng(seed)
     people = rng.permutation(people)
     counts = np.array([n_train, n_val, n_test], dtype=float)
@@ -302,15 +237,9 @@ def _load_lfw(n_train, n_val, n_test, images_per_identity, size, seed, min_faces
     cuts = np.clip(cuts, [1, 2], len(people) - 1)  # every part keeps at least one person
     parts = []
     for group in np.split(people, cuts):
-        index = np.concatenate(
-            [np.flatnonzero(lfw.target == p)[:images_per_identity] for p in group]
-        )
-        x = torch.nn.functional.interpolate(
-            torch.from_numpy(images[index])[:, None],
-            size=(size, size),
-            mode="bilinear",
-            antialias=True,
-            align_corners=False,
-        )  # [n, 1, size, size]
+        index = [np.flatnonzero(lfw.target == p)[:images_per_identity] for p in group]
+        index = np.concatenate(index)
+        x = torch.from_numpy(images[index])[:, None]  # [n, 1, h, w]
+        x = torch.nn.functional.interpolate(x, (size, size), mode="bilinear", antialias=True)
         parts += [x.clamp(0, 1).numpy(), np.asarray(lfw.target[index], dtype=np.int64)]
     return FaceSplit(*parts)

@@ -1,12 +1,8 @@
-"""Multi-label scenes: grey images holding any subset of five kinds of object (chapter 4).
+"""Multi-label scenes (ch. 4): grey images holding any subset of five kinds of object.
 
-The image is a 3 x 3 grid of cells; every kind that is present is drawn once, in a cell of its
-own, at a random position, size and brightness, then Gaussian noise is added. Objects never
-overlap, so each label says exactly what can be seen.
-
-After Ng, Deep Learning Specialization, course 3 week 2 ("Multi-task learning": one road image
-labelled for pedestrians, cars, stop signs and traffic lights), made synthetic so that every
-label can be checked against what was drawn.
+Each present kind is drawn once, in its own cell of a 3 x 3 grid, so objects never overlap and
+each label says exactly what can be seen. After Ng, Deep Learning Specialization, course 3 week 2
+(multi-task learning), made synthetic so that every label can be checked against the drawing.
 """
 
 from __future__ import annotations
@@ -16,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mlnotes.core import check_scalar
+from mlnotes.core import check_choice, check_scalar
 
 KINDS = ("disc", "square", "triangle", "cross", "ring")
 GRID = 3  # the image is GRID x GRID cells, one object at most per cell
@@ -35,38 +31,25 @@ class Shape(NamedTuple):
 def draw_shape(
     kind: str, row: float, col: float, diameter: float, intensity: float = 1.0, size: int = 24
 ):
-    """Render one filled (or, for ``"ring"``, outlined) shape on a black square canvas.
+    """One filled (``"ring"``: outlined) shape on a black ``[size, size]`` float32 canvas.
 
-    Pixel ``(r, c)`` is lit, with value ``intensity``, when its centre ``(r, c)`` lies in the
-    shape. With ``h = diameter / 2`` and ``(dr, dc) = (r - row, c - col)``:
+    Pixel ``(r, c)`` (pixel centres, from the top-left one) takes ``intensity`` in (0, 1] when it
+    lies in the shape. With ``h = diameter / 2`` and ``(dr, dc) = (r - row, c - col)``:
 
         disc      dr^2 + dc^2 <= h^2
         square    |dr| <= h and |dc| <= h
         triangle  -h <= dr <= h and |dc| <= (dr + h) / 2      (apex up)
         cross     (|dr| <= h/4 and |dc| <= h) or (|dc| <= h/4 and |dr| <= h)
         ring      (0.55 h)^2 <= dr^2 + dc^2 <= h^2
-
-    Args:
-        kind (str): one of ``KINDS``.
-        row, col (float): centre of the shape, in pixels from the top-left pixel's centre.
-        diameter (float): width of the shape's bounding box, in pixels.
-        intensity (float): brightness of the lit pixels, in (0, 1].
-        size (int): side of the canvas in pixels.
-
-    Returns:
-        ndarray[size, size]: float32 image, 0 outside the shape.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    check_choice(kind, "kind", KINDS)
     check_scalar(size, "size", low=1, integer=True)
     check_scalar(diameter, "diameter", low=0, strict=True)
-    if not 0 < intensity <= 1:
-        raise ValueError(f"intensity must be in (0, 1], got {intensity!r}")
+    check_scalar(intensity, "intensity", low=0, strict=True, high=1)
     return _draw(kind, row, col, diameter, intensity, size)
 
 
 def _draw(kind: str, row: float, col: float, diameter: float, intensity: float, size: int):
-    """draw_shape on checked arguments."""
     r, c = np.mgrid[0:size, 0:size].astype(np.float64)
     dr, dc, h = r - row, c - col, diameter / 2
     d2 = dr**2 + dc**2
@@ -78,9 +61,8 @@ def _draw(kind: str, row: float, col: float, diameter: float, intensity: float, 
         inside = (dr >= -h) & (dr <= h) & (np.abs(dc) <= (dr + h) / 2)
     elif kind == "cross":
         arm = h / 4
-        inside = ((np.abs(dr) <= arm) & (np.abs(dc) <= h)) | (
-            (np.abs(dc) <= arm) & (np.abs(dr) <= h)
-        )
+        adr, adc = np.abs(dr), np.abs(dc)
+        inside = ((adr <= arm) & (adc <= h)) | ((adc <= arm) & (adr <= h))
     else:  # ring
         inside = (d2 <= h**2) & (d2 >= (0.55 * h) ** 2)
     return np.where(inside, np.float32(intensity), np.float32(0))
@@ -95,29 +77,14 @@ def make_scenes(
     seed: int = 0,
     return_shapes: bool = False,
 ):
-    """Generate ``n`` multi-label scenes and their label vectors.
+    """``n`` scenes ``x [n, 1, size, size]`` (float32) and their labels ``y [n, K]`` (int64).
 
-    Each kind ``kinds[j]`` is present in an image independently with probability
-    ``p_present`` (``y[i, j] = 1``); the present kinds go to distinct random cells of a 3 x 3
-    grid, each with a diameter uniform in [0.6, 0.95] x the cell side, a centre uniform over
-    the positions where it fits in its cell, and a brightness uniform in [0.5, 1]. Then
-    ``x = clip(image + noise * N(0, 1), 0, 1)``.
+        P(y[i, j] = 1) = p_present (or p_present[j]),   x = clip(image + noise N(0, 1), 0, 1)
 
-    Args:
-        n (int): number of images, >= 0.
-        size (int): side of each image in pixels, >= 9 (cells of at least 3 pixels).
-        kinds (sequence of str): distinct names from ``KINDS``; column ``j`` of the labels is
-            ``kinds[j]``.
-        p_present (float | sequence of float): probability that each kind is present, one
-            number for all kinds or one per kind, each in [0, 1].
-        noise (float): standard deviation of the pixel noise, >= 0.
-        seed (int): seed of the generator; the same seed gives the same scenes.
-        return_shapes (bool): also return, per image, the list of ``Shape`` drawn.
-
-    Returns:
-        tuple: ``x (ndarray[n, 1, size, size])`` float32 in [0, 1] and
-        ``y (ndarray[n, len(kinds)])`` int64 in {0, 1}; with ``return_shapes``, also
-        ``shapes`` (list of n lists of ``Shape``); ``draw_shape(*shape, size=size)`` redraws one.
+    Kind ``kinds[j]``, when present, goes to its own random cell of the grid, with a diameter
+    uniform in [0.6, 0.95] x the cell side, a centre where it fits in the cell and a brightness
+    uniform in [0.5, 1]. ``size >= 9`` (cells of 3 pixels). With ``return_shapes``, also the
+    ``Shape`` list of each image; ``draw_shape(*shape, size=size)`` redraws one.
     """
     check_scalar(n, "n", low=0, integer=True)
     check_scalar(size, "size", low=3 * GRID, integer=True)
@@ -127,10 +94,7 @@ def make_scenes(
         raise ValueError(f"kinds must be distinct names among {KINDS}, got {kinds}")
     p = np.asarray(p_present, dtype=np.float64)
     if p.shape not in ((), (len(kinds),)):
-        raise ValueError(
-            f"p_present must be a number or have one entry per kind ({len(kinds)}), "
-            f"got shape {p.shape}"
-        )
+        raise ValueError(f"p_present must be a number or one entry per kind, got shape {p.shape}")
     p = np.broadcast_to(p, (len(kinds),))
     if not np.all((p >= 0) & (p <= 1)):
         raise ValueError(f"p_present must lie in [0, 1], got {p.tolist()}")

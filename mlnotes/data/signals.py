@@ -1,8 +1,5 @@
-"""Generated 1-D signals and 3-D volumes (short videos) for chapter 10, seeded and labelled.
-
-Real sensor recordings and video data sets cannot be downloaded here, and generated data has a
-known truth: every label is a fact about how the example was drawn.
-"""
+"""Generated 1-D signals and 3-D volumes (short videos) for chapter 10: every label is a fact
+about how the example was drawn."""
 
 from __future__ import annotations
 
@@ -15,15 +12,7 @@ DIRECTIONS = ("left", "right", "up", "down")
 
 
 def waveform(kind: str, t: np.ndarray) -> np.ndarray:
-    """One period-1 waveform of the given kind evaluated at times ``t``, with values in [-1, 1].
-
-    Args:
-        kind (str): one of ``WAVEFORMS``.
-        t (ndarray[L]): times, in periods.
-
-    Returns:
-        ndarray[L].
-    """
+    """The period-1 waveform ``kind`` at times ``t [L]`` (in periods), values in [-1, 1]."""
     phase = np.mod(t, 1.0)  # position within the period, in [0, 1)
     if kind == "sine":
         return np.sin(2 * np.pi * phase)
@@ -44,16 +33,7 @@ def make_waveforms(
     Each signal is ``a * waveform(kind, f * t + phase) + noise * N(0, 1)`` with a random
     frequency ``f`` of 2 to 6 periods per signal, phase, and amplitude ``a`` in [0.5, 1.5]: the
     class shows in the local shape of the signal (corners, ramps, jumps), not in its scale.
-
-    Args:
-        n (int): number of signals.
-        length (int): samples per signal, >= 16.
-        noise (float): standard deviation of the added Gaussian noise, >= 0.
-        seed (int): seed of every random draw.
-
-    Returns:
-        tuple: ``X (ndarray[n, 1, length])`` float32 and ``y (ndarray[n])`` int64 indices into
-        ``WAVEFORMS``.
+    Returns ``X [n, 1, length]`` float32 and ``y [n]`` int64 indices into ``WAVEFORMS``.
     """
     n = check_scalar(n, "n", low=0, integer=True)
     length = check_scalar(length, "length", low=16, integer=True)
@@ -77,18 +57,8 @@ def make_moving_squares(
     Every single frame is a square somewhere on a noisy background, so no frame on its own
     tells the direction: only the change between frames does. That is what a 3-D convolution
     over (time, height, width) can see and a 2-D convolution of one frame cannot.
-
-    Args:
-        n (int): number of videos.
-        frames (int): frames per video, >= 2.
-        size (int): height and width of a frame, > square + frames.
-        square (int): side of the square, in pixels.
-        noise (float): standard deviation of the background noise, >= 0.
-        seed (int): seed of every random draw.
-
-    Returns:
-        tuple: ``X (ndarray[n, 1, frames, size, size])`` float32 and ``y (ndarray[n])`` int64
-        indices into ``DIRECTIONS``.
+    Returns ``X [n, 1, frames, size, size]`` float32 and ``y [n]`` int64 indices into
+    ``DIRECTIONS``.
     """
     n = check_scalar(n, "n", low=0, integer=True)
     frames = check_scalar(frames, "frames", low=2, integer=True)

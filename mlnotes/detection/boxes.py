@@ -1,15 +1,13 @@
 """Bounding boxes (chapter 7): formats, area, intersection over union, non-maximum suppression.
 
-Boxes are rows ``(x1, y1, x2, y2)``, ``x1 <= x2`` and ``y1 <= y2``, unless a function says
-otherwise. The ops compute in torch. A tensor in gives a tensor out, on its device, and
-box_convert, box_area and box_iou keep its autograd graph; NumPy arrays or lists in give NumPy
-back. float32 and float64 are kept, integers become float64, float16 and bfloat16 float32.
+Boxes are rows ``(x1, y1, x2, y2)``, ``x1 <= x2``, ``y1 <= y2``, unless said otherwise. The ops
+compute in torch: a tensor in gives a tensor out (on its device, keeping the autograd graph of
+box_convert, box_area, box_iou), NumPy or lists give NumPy. float32/64 are kept, integers become
+float64, float16/bfloat16 float32.
 
-References: Everingham et al., "The PASCAL Visual Object Classes (VOC) Challenge" (IJCV 2010),
-section 4.4 (IoU); Redmon et al., "You Only Look Once" (CVPR 2016), section 2 (centre, width,
-height); Girshick et al., "Rich feature hierarchies..." (R-CNN, CVPR 2014), section 2.1 (NMS);
-Ren et al., "Faster R-CNN" (NeurIPS 2015), section 3.3 (NMS per class); Ng, Deep Learning
-Specialization, course 4 week 3.
+References: Everingham et al., PASCAL VOC (IJCV 2010), 4.4 (IoU); Redmon et al., YOLO (CVPR
+2016), 2 (centre-size); Girshick et al., R-CNN (CVPR 2014), 2.1 (NMS); Ren et al., Faster R-CNN
+(NeurIPS 2015), 3.3 (NMS per class); Ng, Deep Learning Specialization, course 4 week 3.
 """
 
 import functools
@@ -17,16 +15,14 @@ import functools
 import numpy as np
 import torch
 
-from mlnotes.core import check_scalar, to_numpy
+from mlnotes.core import check_choice, check_scalar, to_numpy
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 _FIELDS = {"xyxy": "(x1, y1, x2, y2)", "xywh": "(x1, y1, w, h)", "cxcywh": "(cx, cy, w, h)"}
 _NMS_BLOCK = 128  # boxes per torch call in NMS: few calls, and [128, N] IoU blocks stay small
 
 
-def _numpy_back(op):
-    """Give NumPy back from a torch op unless its first input is a tensor."""
-
+def _numpy_back(op):  # NumPy back from a torch op unless its first input is a tensor
     @functools.wraps(op)
     def door(first, *args, **kwargs):
         out = op(first, *args, **kwargs)
@@ -43,12 +39,10 @@ def box_convert(boxes, in_fmt: str, out_fmt: str):
         cxcywh -> xyxy:   x1 = cx - w / 2,       x2 = cx + w / 2    (and the same for y, h)
         xyxy   -> cxcywh: cx = (x1 + x2) / 2,    w = x2 - x1
 
-    ``in_fmt`` and ``out_fmt`` are each ``"xyxy"``, ``"xywh"`` or ``"cxcywh"``; sizes ``w, h``
-    must be ``>= 0``. The answer is a new array or tensor, even when the formats are the same.
+    Sizes ``w, h`` must be ``>= 0``; the answer is a new array even when the formats agree.
     """
-    for name, fmt in (("in_fmt", in_fmt), ("out_fmt", out_fmt)):
-        if fmt not in FORMATS:
-            raise ValueError(f"{name} must be one of {FORMATS}, got {fmt!r}")
+    check_choice(in_fmt, "in_fmt", FORMATS)
+    check_choice(out_fmt, "out_fmt", FORMATS)
     boxes = _boxes(boxes, "boxes", in_fmt)
     if in_fmt == out_fmt:  # a copy, with no arithmetic: (x1 + w) - x1 need not round back to w
         return boxes.clone()
@@ -77,15 +71,14 @@ def box_iou(boxes1, boxes2):
 
         IoU(A, B) = area(A ∩ B) / area(A ∪ B),   area(A ∪ B) = area(A) + area(B) - area(A ∩ B)
 
-    A zero-area box (x1 == x2 or y1 == y2) has IoU 0 with every box, itself included, not
-    0 / 0. Both inputs are tensors, or neither is.
+    A zero-area box has IoU 0 with every box, itself included (not 0 / 0).
     """
     if isinstance(boxes1, torch.Tensor) != isinstance(boxes2, torch.Tensor):
         raise TypeError(
             "boxes1 and boxes2 must both be torch tensors or both NumPy arrays, got "
             f"{type(boxes1).__name__} and {type(boxes2).__name__}"
         )
-    return _iou(_boxes(boxes1, "boxes1"), _boxes(boxes2, "boxes2"))
+    return box_iou_unchecked(_boxes(boxes1, "boxes1"), _boxes(boxes2, "boxes2"))
 
 
 @_numpy_back
@@ -95,10 +88,9 @@ def nms(boxes, scores, iou_threshold: float):
         visit boxes by decreasing score; keep box i unless IoU(i, k) > iou_threshold
         for some box k kept before it
 
-    ``boxes [N, 4]``, finite ``scores [N]``, ``iou_threshold`` in [0, 1]. Returns the int64
-    indices ``[K]`` of the kept boxes, by decreasing score, of the kind (and device) of
-    ``boxes``. A box whose IoU with a kept box equals the threshold is kept; equal scores are
-    visited lower index first; zero-area boxes (IoU 0) are never suppressed and suppress nothing.
+    Returns the int64 indices ``[K]`` of the kept boxes by decreasing score. A box whose IoU
+    equals the threshold is kept; equal scores go lower index first; zero-area boxes (IoU 0)
+    are never suppressed and suppress nothing.
     """
     boxes, scores, iou_threshold = _nms_inputs(boxes, scores, iou_threshold)
     return _greedy_nms(boxes, scores, None, iou_threshold)
@@ -110,9 +102,8 @@ def batched_nms(boxes, scores, labels, iou_threshold: float):
 
         keep box i unless IoU(i, k) > iou_threshold for a kept k with labels[k] == labels[i]
 
-    ``nms`` on each label's boxes, merged by decreasing score; ``labels [N]`` are integers. One
-    greedy pass that skips pairs of different labels, rather than torchvision's shift of each
-    class's boxes apart, whose large offsets round the coordinates.
+    One greedy pass that skips pairs of different labels, rather than torchvision's shift of
+    each class's boxes apart, whose large offsets round the coordinates.
     """
     boxes, scores, iou_threshold = _nms_inputs(boxes, scores, iou_threshold)
     labels = _real_tensor(labels, "labels").to(boxes.device)
@@ -126,8 +117,7 @@ def batched_nms(boxes, scores, labels, iou_threshold: float):
 
 
 @torch.no_grad()
-def _greedy_nms(boxes, scores, labels, iou_threshold: float):
-    """The NMS loop on checked tensors; ``labels=None`` lets every box suppress every box."""
+def _greedy_nms(boxes, scores, labels, iou_threshold: float):  # labels=None: class-blind
     order = scores.sort(descending=True, stable=True).indices  # ties: lower index first
     boxes = boxes[order]
     labels = None if labels is None else labels[order]
@@ -141,7 +131,7 @@ def _greedy_nms(boxes, scores, labels, iou_threshold: float):
         alive = np.flatnonzero(~removed[start:]) + start  # [M], in score order
         rows = int(np.searchsorted(alive, start + _NMS_BLOCK))  # alive[:rows] are in the block
         index = torch.from_numpy(alive).to(boxes.device)
-        overlaps = _iou(boxes[index[:rows]], boxes[index]) > iou_threshold  # [rows, M]
+        overlaps = box_iou_unchecked(boxes[index[:rows]], boxes[index]) > iou_threshold  # [rows, M]
         if labels is not None:
             overlaps &= labels[index[:rows], None] == labels[index]
         overlaps = overlaps.cpu().numpy()
@@ -155,7 +145,6 @@ def _greedy_nms(boxes, scores, labels, iou_threshold: float):
 
 
 def _nms_inputs(boxes, scores, iou_threshold):
-    """The checked boxes and scores as tensors, and the threshold as a float."""
     boxes = _boxes(boxes, "boxes")
     scores = _real_tensor(scores, "scores").to(boxes.device)
     if scores.shape != boxes.shape[:1]:
@@ -165,15 +154,12 @@ def _nms_inputs(boxes, scores, iou_threshold):
         )
     if not torch.isfinite(scores).all():
         raise ValueError("scores must be finite, got NaN or infinity")
-    iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0)
-    if iou_threshold > 1:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
-    return boxes, scores, iou_threshold
+    return boxes, scores, check_scalar(iou_threshold, "iou_threshold", low=0, high=1)
 
 
 @_numpy_back
-def _iou(boxes1, boxes2):
-    """box_iou of checked boxes (tensors, or NumPy arrays from the other detection modules)."""
+def box_iou_unchecked(boxes1, boxes2):
+    """``box_iou`` without the checks, for boxes already checked (``as_numpy_boxes``)."""
     boxes1, boxes2 = torch.as_tensor(boxes1), torch.as_tensor(boxes2)
     x1, y1, x2, y2 = boxes1[:, :, None].unbind(1)  # each [N, 1]
     u1, v1, u2, v2 = boxes2.T  # each [M]
@@ -191,8 +177,7 @@ def _area(boxes):
     return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])  # [N]
 
 
-def _boxes(boxes, name: str, fmt: str = "xyxy"):
-    """``boxes`` as a floating (N, 4) tensor whose rows are checked (``fmt`` names the fields)."""
+def _boxes(boxes, name: str, fmt: str = "xyxy"):  # a checked floating [N, 4] tensor
     boxes = _real_tensor(boxes, name)
     if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(
@@ -206,8 +191,7 @@ def _boxes(boxes, name: str, fmt: str = "xyxy"):
     return boxes
 
 
-def _check_rows(boxes, name: str, fmt: str) -> None:
-    """Raise ValueError naming the first row with a NaN/infinite coordinate or a negative size."""
+def _check_rows(boxes, name: str, fmt: str) -> None:  # names the first bad row
     if fmt == "xyxy":
         backwards, what = boxes[:, 2:] < boxes[:, :2], "x2 < x1 or y2 < y1"
     else:
@@ -224,8 +208,7 @@ def _check_rows(boxes, name: str, fmt: str) -> None:
     )
 
 
-def _real_tensor(x, name: str):
-    """``x`` as a tensor of real numbers, sharing a NumPy array's memory where torch can."""
+def _real_tensor(x, name: str):  # shares a NumPy array's memory where torch can
     if not isinstance(x, torch.Tensor):
         x = np.asarray(x)
         if x.dtype.kind not in "biuf":  # before torch sees strings or objects
@@ -237,6 +220,9 @@ def _real_tensor(x, name: str):
     return x
 
 
-def _numpy_boxes(boxes, name: str, fmt: str = "xyxy") -> np.ndarray:
-    """The checked boxes as an ndarray, for the detection modules that compute in NumPy."""
+def as_numpy_boxes(boxes, name: str, fmt: str = "xyxy") -> np.ndarray:
+    """``boxes`` (array, list or tensor) checked as ``[N, 4]`` rows of ``fmt``, as an ndarray.
+
+    Raises ValueError naming ``name`` and the first bad row (NaN, infinite, negative size).
+    """
     return _boxes(to_numpy(boxes), name, fmt).numpy()

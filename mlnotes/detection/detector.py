@@ -1,11 +1,9 @@
 """The small YOLO detector of chapter 7's notebooks: its anchors, its network, its detections.
 
-Redmon & Farhadi, "YOLO9000: Better, Faster, Stronger" (CVPR 2017): anchors from clusters of the
-training boxes' shapes under the IoU distance; a fully convolutional network whose output volume
-holds, per cell and anchor, ``(p_c, b_x, b_y, b_w, b_h, c_1 … c_C)`` as ``yolo_encode`` writes it.
-Section 2 gives the "Dimension Clusters" (here with medians for means) and the direct location
-prediction (σ for the offsets, anchor · exp for the sizes); the class scores p_c · c_j and the
-filter-then-NMS pipeline follow Ng, Deep Learning Specialization, course 4 week 3.
+Anchors cluster the training boxes' shapes under the IoU distance; a fully convolutional network
+outputs ``yolo_encode``'s volume. References: Redmon & Farhadi, "YOLO9000" (CVPR 2017), section 2
+("Dimension Clusters", with medians for means; direct location prediction); Ng, Deep Learning
+Specialization, course 4 week 3 (scores p_c · c_j, filter then NMS).
 """
 
 import numpy as np
@@ -18,18 +16,11 @@ from mlnotes.detection.yolo import _assign, _check_anchors, filter_boxes, yolo_d
 
 
 def anchor_shapes(sides, num_anchors: int, iterations: int = 20) -> np.ndarray:
-    """Anchor shapes ``(w, h)`` that fit the boxes' shapes: k-medians under the IoU of shapes.
+    """B = ``num_anchors`` shapes ``(w, h)`` fitting ``sides [K, 2]``: k-medians under the IoU.
 
     Start from the quantiles ``(a + ½) / B`` of the widths and heights; then, ``iterations``
     times, give each shape its best anchor (``assign_anchors``) and move each anchor to the
-    median of its shapes.
-
-    Args:
-        sides (ndarray[K, 2]): the boxes' widths and heights, positive.
-        num_anchors (int): B >= 1, at most K.
-
-    Returns:
-        ndarray[B, 2]: the anchors' ``(w, h)``, float64.
+    median of its shapes. Returns float64 ``[B, 2]``; B <= K.
     """
     sides = np.asarray(sides, dtype=np.float64)
     check_scalar(num_anchors, "num_anchors", low=1, integer=True)
@@ -52,15 +43,13 @@ def anchor_shapes(sides, num_anchors: int, iterations: int = 20) -> np.ndarray:
     return anchors
 
 
-def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
-    """3×3 convolution (same padding), batch norm, ReLU."""
+def _conv_block(c_in: int, c_out: int) -> nn.Sequential:  # 3×3 conv (same), batch norm, ReLU
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()
     )
 
 
-def _stride8_layers(width: int) -> list[nn.Module]:
-    """The layers that divide the side of a grey image by 8, ending with 4 * width channels."""
+def _stride8_layers(width: int) -> list[nn.Module]:  # side / 8, 4 * width channels
     return [
         nn.Conv2d(1, width, 3, stride=2, padding=1),  # H -> H / 2
         nn.ReLU(),
@@ -80,26 +69,16 @@ class TinyYolo(nn.Module):
         p_c = σ(t_0),  (b_x, b_y) = σ(t_1, t_2),  (b_w, b_h) = anchor · exp(t_3, t_4),
         (c_1 … c_C) = softmax(t_5 … t_{4+C}),
 
-    with sizes in cells (the anchors are given in pixels). ``exp`` is clamped at e⁴ so that an
-    early step cannot overflow.
-
-    Args:
-        anchors (ndarray[B, 2]): anchor ``(w, h)`` in pixels.
-        num_classes (int): C.
-        grid_size (int): S.
-        image_size (int): H, the side of the images, 8 S.
-        width (int): channels of the first convolution (the later ones have 2 and 4 times as many).
+    with sizes in cells (``anchors [B, 2]`` in pixels); ``exp`` is clamped at e⁴ so that an early
+    step cannot overflow. ``width``: channels of the first convolution (then 2 and 4 times).
     """
 
     def __init__(self, anchors, num_classes: int, grid_size: int, image_size: int, width: int):
         super().__init__()
         anchors = _check_anchors(anchors)
-        for name, value in (
-            ("num_classes", num_classes),
-            ("grid_size", grid_size),
-            ("width", width),
-        ):
-            check_scalar(value, name, low=1, integer=True)
+        check_scalar(num_classes, "num_classes", low=1, integer=True)
+        check_scalar(grid_size, "grid_size", low=1, integer=True)
+        check_scalar(width, "width", low=1, integer=True)
         if image_size != 8 * grid_size:
             raise ValueError(
                 f"image_size must be 8 * grid_size = {8 * grid_size}, got {image_size!r}"
@@ -128,15 +107,9 @@ class TinyYolo(nn.Module):
 
 
 def candidate_boxes(volume, anchors, image_size: int):
-    """Every slot's box and its class scores ``p_c · c_j``, before any filter.
+    """Every slot's box ``[S·S·B, 4]`` (pixels) and class scores ``p_c · c_j`` ``[S·S·B, C]``.
 
-    Args:
-        volume (ndarray[S, S, B, 5 + C]): one image's predicted volume.
-        anchors (ndarray[B, 2]): the anchors ``(w, h)`` in pixels.
-        image_size (int): the side of the image in pixels.
-
-    Returns:
-        (ndarray[S·S·B, 4], ndarray[S·S·B, C]): boxes ``(x1, y1, x2, y2)`` in pixels, scores.
+    ``volume [S, S, B, 5 + C]`` is one image's prediction, ``anchors [B, 2]`` in pixels.
     """
     every = np.array(volume, copy=True)
     every[..., 0], every[..., 5:] = 1, 1  # score 1 for every slot: decode them all
@@ -146,11 +119,7 @@ def candidate_boxes(volume, anchors, image_size: int):
 
 
 def detect(volume, anchors, image_size: int, threshold: float, iou_threshold: float = 0.5):
-    """YOLO's detections in one image: the score filter, then non-max suppression per class.
-
-    Returns:
-        (ndarray[K, 4], ndarray[K], ndarray[K]): the kept boxes, their scores and class labels.
-    """
+    """YOLO's boxes, scores, labels in one image: the score filter, then NMS per class."""
     boxes, scores, labels = filter_boxes(
         *candidate_boxes(volume, anchors, image_size), threshold=threshold
     )

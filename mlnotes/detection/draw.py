@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
 from mlnotes.core import to_numpy
-from mlnotes.detection.boxes import _numpy_boxes
+from mlnotes.detection.boxes import as_numpy_boxes
 
 
 def plot_boxes(
@@ -24,23 +24,11 @@ def plot_boxes(
 
     Coordinates are pixel edges: the box ``(0, 0, 2, 1)`` covers the pixels of row 0, columns 0
     and 1, which ``imshow`` centres at 0 and 1 — so rectangles are drawn shifted by half a pixel.
-    Each class gets its own colour (matplotlib's ``tab10``) unless ``color`` is given.
-
-    Args:
-        ax (matplotlib Axes): where the image was shown.
-        boxes (ndarray[K, 4] | Tensor[K, 4]): boxes in pixels.
-        labels (ndarray[K] | None): integer classes; they pick the colours and the names.
-        scores (ndarray[K] | None): printed after the name, two decimals.
-        class_names (sequence of str | None): names indexed by label.
-        color (str | None): one colour for every box.
-        linestyle (str), linewidth (float): of the rectangles.
-        texts (sequence of str | None): one caption per box, written instead of the class
-            names and scores (``None`` entries write nothing).
-
-    Returns:
-        list[Rectangle]: the patches added, in the order of ``boxes``.
+    Integer ``labels [K]`` pick the colours (``tab10``, unless ``color``) and ``class_names``;
+    ``scores [K]`` are printed with two decimals; ``texts`` (one per box, ``None`` for nothing)
+    replace names and scores. Returns the ``Rectangle`` patches, in the order of ``boxes``.
     """
-    boxes = _numpy_boxes(boxes, "boxes")
+    boxes = as_numpy_boxes(boxes, "boxes")
     k = len(boxes)
     labels = None if labels is None else to_numpy(labels).reshape(-1)
     scores = None if scores is None else to_numpy(scores).astype(float).reshape(-1)

@@ -1,10 +1,8 @@
-"""Detection metrics (chapter 7): precision/recall of ranked detections, average precision (AP)
-and mean average precision (mAP), at one IoU threshold or averaged over several (COCO's
-mAP@[0.5:0.95]).
+"""Detection metrics (chapter 7): precision/recall of ranked detections, average precision (AP),
+mean average precision (mAP) at one IoU threshold or several (COCO's mAP@[0.5:0.95]).
 
-Predictions and ground truths are given per image, as lists with one entry per image: boxes
-``(K_i, 4)`` rows ``(x1, y1, x2, y2)``, scores ``(K_i,)``, labels ``(K_i,)``. NumPy arrays, lists
-or torch tensors are accepted; the answers are NumPy arrays and Python floats.
+Inputs are lists with one entry per image: boxes ``[K_i, 4]`` (x1, y1, x2, y2), scores ``[K_i]``,
+labels ``[K_i]``, as arrays, lists or tensors; answers are NumPy arrays and floats.
 
     ap = average_precision(pred_boxes, pred_scores, gt_boxes, iou_threshold=0.5)
     result = mean_average_precision(pred_boxes, pred_scores, pred_labels, gt_boxes, gt_labels)
@@ -22,20 +20,16 @@ from typing import NamedTuple
 import numpy as np
 
 from mlnotes.core import as_class_labels, as_float_array, check_same_length, check_scalar, to_numpy
-from mlnotes.detection.boxes import _iou, _numpy_boxes
+from mlnotes.detection.boxes import as_numpy_boxes, box_iou_unchecked
 
 COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)  # 0.5, 0.55, ..., 0.95: mAP@[0.5:0.95]
 
 
 class PrecisionRecall(NamedTuple):
-    """The precision/recall curve of ranked detections (one entry per detection, best first).
+    """The precision/recall curve ``[K]`` of ranked detections, best first.
 
-    Attributes:
-        precision (ndarray[K]): ``TP_k / k`` among the k best detections.
-        recall (ndarray[K]): ``TP_k / G``, G the number of ground-truth objects.
-        scores (ndarray[K]): the detections' scores, decreasing.
-        true_positive (ndarray[K]): bool, whether each ranked detection matched an object.
-        num_ground_truth (int): G.
+    ``precision = TP_k / k``, ``recall = TP_k / G`` (G = ``num_ground_truth``), decreasing
+    ``scores``, and bool ``true_positive``: whether each detection matched an object.
     """
 
     precision: np.ndarray
@@ -46,14 +40,9 @@ class PrecisionRecall(NamedTuple):
 
 
 class MeanAveragePrecision(NamedTuple):
-    """The answer of ``mean_average_precision``.
-
-    Attributes:
-        map (float): the mean of ``per_class`` over the classes that have ground truth.
-        per_class (ndarray[C]): AP of each class, averaged over the IoU thresholds; NaN for a
-            class without ground-truth boxes (left out of ``map``).
-        per_threshold (ndarray[T]): the mAP at each IoU threshold.
-        iou_thresholds (ndarray[T]): the thresholds, in the order given.
+    """``map``: mean of ``per_class [C]`` (AP averaged over the thresholds; NaN for a class
+    without ground truth, left out of ``map``); ``per_threshold [T]``: the mAP at each of the
+    ``iou_thresholds [T]``, in the order given.
     """
 
     map: float
@@ -72,19 +61,15 @@ def precision_recall(pred_boxes, pred_scores, gt_boxes, iou_threshold: float = 0
 
         precision_k = TP_k / k,        recall_k = TP_k / G        (G objects in all images).
 
-    This is COCO's matching (``pycocotools`` ``evaluateImg``). The VOC devkit instead takes
-    the highest-IoU object among *all* objects, and counts a false positive when that one is
-    already matched; the two differ only when two objects overlap the same detection. Neither
-    "difficult" nor "crowd" objects exist here. Equal scores are ranked by image, then by
-    index within the image (a stable sort), so the result is deterministic.
-
-    Inputs are per-image lists (module docstring); ``iou_threshold`` in [0, 1] (VOC: 0.5).
-    Returns a ``PrecisionRecall`` of length K = sum K_i, best detection first.
+    This is COCO's matching; the VOC devkit takes the best object among *all* objects and
+    counts a false positive when it is taken (they differ only when two objects overlap one
+    detection). Equal scores rank by image, then index. Returns a ``PrecisionRecall``.
     """
-    iou_threshold = _check_threshold(iou_threshold)
+    iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0, high=1)
     preds, scores, gts = _per_image(pred_boxes, pred_scores, gt_boxes)
     matched = [
-        _match(_iou(p, g), s, iou_threshold) for p, s, g in zip(preds, scores, gts, strict=True)
+        _match(box_iou_unchecked(p, g), s, iou_threshold)
+        for p, s, g in zip(preds, scores, gts, strict=True)
     ]
     return _curve(scores, matched, sum(len(g) for g in gts))
 
@@ -94,17 +79,9 @@ def average_precision(pred_boxes, pred_scores, gt_boxes, iou_threshold: float = 
 
         AP = sum_k (r_k - r_{k-1}) * p_interp(r_k),   p_interp(r) = max_{k': r_k' >= r} p_k'
 
-    over the ranked detections k (``r_0 = 0``): the precision is first made monotone (each
-    point takes the best precision at any higher recall, the "envelope"), then the area under
-    the step curve is summed at every recall level. This is the all-point interpolation of
-    PASCAL VOC 2010 onwards; VOC 2007 sampled 11 recall levels and COCO samples 101. Recall
-    that no detection reaches adds nothing, so missed objects cap the AP at the final recall.
-
-    scikit-learn's ``average_precision_score`` is not this number: it sums
-    ``(r_k - r_{k-1}) p_k`` without the envelope, and it scores a fixed set of items rather
-    than detections matched to objects.
-
-    Inputs as ``precision_recall``; returns AP in [0, 1] (0 without any detection).
+    over the ranked detections k (``r_0 = 0``): VOC 2010's all-point interpolation (VOC 2007
+    sampled 11 recall levels, COCO 101). Missed objects cap the AP at the final recall (0 with
+    no detection). scikit-learn's ``average_precision_score`` has no envelope and no matching.
     """
     curve = precision_recall(pred_boxes, pred_scores, gt_boxes, iou_threshold)
     if curve.num_ground_truth == 0:
@@ -128,22 +105,19 @@ def mean_average_precision(
 
         mAP = (1 / |C'|) sum_{c in C'} AP_c,     C' = the classes with at least one object
 
-    Each class is scored on its own (``average_precision`` on its detections and its objects;
-    a detection never matches an object of another class). A class without ground truth has
-    an undefined AP: NaN in ``per_class``, left out of the mean, so its false positives cost
-    nothing (COCO does the same). With a sequence of thresholds, each class's AP is averaged
-    over them first; ``iou_threshold=COCO_IOU_THRESHOLDS`` (0.5, 0.55, ..., 0.95) gives COCO's
-    mAP@[0.5:0.95] (with all-point rather than COCO's 101-point interpolation).
-
-    Inputs are per-image lists (module docstring), labels integers in [0, num_classes)
-    (``None``: 1 + the largest label seen); ``iou_threshold`` one threshold or a sequence.
+    A detection only matches objects of its class. A class without ground truth is NaN in
+    ``per_class`` and left out (its false positives cost nothing, as in COCO). A sequence of
+    thresholds averages each class's AP over them; ``COCO_IOU_THRESHOLDS`` gives COCO's
+    mAP@[0.5:0.95] (all-point interpolated). ``num_classes=None``: 1 + the largest label.
     """
     thresholds = np.atleast_1d(np.asarray(iou_threshold, dtype=object))
     if thresholds.ndim != 1 or thresholds.size == 0:
         raise ValueError(
             f"iou_threshold must be a number or a non-empty 1-D sequence, got {iou_threshold!r}"
         )
-    thresholds = np.array([_check_threshold(t) for t in thresholds], dtype=np.float64)
+    thresholds = np.array(
+        [check_scalar(t, "iou_threshold", low=0, high=1) for t in thresholds], dtype=np.float64
+    )
     preds, scores, gts = _per_image(pred_boxes, pred_scores, gt_boxes)
     pred_labels = _labels(pred_labels, preds, "pred_labels", num_classes)
     gt_labels = _labels(gt_labels, gts, "gt_labels", num_classes)
@@ -159,7 +133,9 @@ def mean_average_precision(
         num_gt = sum(len(g) for g in cls_gts)
         if num_gt == 0:
             continue
-        ious = [_iou(p, g) for p, g in zip(cls_preds, cls_gts, strict=True)]  # once per class
+        ious = [
+            box_iou_unchecked(p, g) for p, g in zip(cls_preds, cls_gts, strict=True)
+        ]  # once per class
         for t, threshold in enumerate(thresholds):
             matched = [_match(iou, s, threshold) for iou, s in zip(ious, cls_scores, strict=True)]
             curve = _curve(cls_scores, matched, num_gt)
@@ -177,10 +153,7 @@ def mean_average_precision(
 
 
 def _match(iou: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Greedy matching in one image: iou [K, G], scores [K]; bool [K], True for a true positive.
-
-    Only the order of an image's own detections matters, so each image is matched on its own.
-    """
+    # greedy matching in one image (only its own order matters): bool [K], True for a TP
     true_positive = np.zeros(iou.shape[0], dtype=bool)
     free = np.ones(iou.shape[1], dtype=bool)  # [G] objects not matched yet
     for k in np.argsort(-scores, kind="stable"):  # best first; ties: lower index first
@@ -193,7 +166,6 @@ def _match(iou: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndar
 
 
 def _curve(scores: list, matched: list, num_gt: int) -> PrecisionRecall:
-    """Merge the images' matched detections into one ranking, and its precision/recall."""
     all_scores = np.concatenate([np.zeros(0), *scores])  # [K]
     all_matched = np.concatenate([np.zeros(0, dtype=bool), *matched])  # [K]
     order = np.argsort(-all_scores, kind="stable")  # ties: image order, then index order
@@ -205,14 +177,12 @@ def _curve(scores: list, matched: list, num_gt: int) -> PrecisionRecall:
 
 
 def _area_under_envelope(precision: np.ndarray, recall: np.ndarray) -> float:
-    """All-point interpolated AP of a precision/recall curve ranked best first."""
     envelope = np.maximum.accumulate(precision[::-1])[::-1]  # [K] p_interp(r_k): best to the right
     steps = np.diff(recall, prepend=0.0)  # [K] r_k - r_{k-1}; 0 at a false positive
     return float(np.sum(steps * envelope))
 
 
 def _per_image(pred_boxes, pred_scores, gt_boxes):
-    """Checked float64 NumPy copies of the per-image lists."""
     for name, value in (
         ("pred_boxes", pred_boxes),
         ("pred_scores", pred_scores),
@@ -225,8 +195,8 @@ def _per_image(pred_boxes, pred_scores, gt_boxes):
     check_same_length(pred_boxes=pred_boxes, pred_scores=pred_scores, gt_boxes=gt_boxes)
     preds, scores, gts = [], [], []
     for i, (p, s, g) in enumerate(zip(pred_boxes, pred_scores, gt_boxes, strict=True)):
-        p = _numpy_boxes(_boxes_2d(p), f"pred_boxes[{i}]")
-        g = _numpy_boxes(_boxes_2d(g), f"gt_boxes[{i}]")
+        p = as_numpy_boxes(_boxes_2d(p), f"pred_boxes[{i}]")
+        g = as_numpy_boxes(_boxes_2d(g), f"gt_boxes[{i}]")
         s = as_float_array(to_numpy(s), f"pred_scores[{i}]")
         if s.shape != p.shape[:1]:
             raise ValueError(
@@ -238,8 +208,7 @@ def _per_image(pred_boxes, pred_scores, gt_boxes):
     return preds, scores, gts
 
 
-def _boxes_2d(boxes) -> np.ndarray:
-    """An ndarray of boxes, where an empty list or array means no box (shape (0, 4))."""
+def _boxes_2d(boxes) -> np.ndarray:  # an empty list or array means no box
     boxes = to_numpy(boxes)
     return boxes.reshape(0, 4) if boxes.size == 0 and boxes.ndim == 1 else boxes
 
@@ -259,10 +228,3 @@ def _labels(labels, boxes: list, name: str, num_classes) -> list:
             )
         checked.append(as_class_labels(y, num_classes, f"{name}[{i}]"))
     return checked
-
-
-def _check_threshold(iou_threshold) -> float:
-    iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0)
-    if iou_threshold > 1:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
-    return iou_threshold

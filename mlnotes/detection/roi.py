@@ -1,6 +1,5 @@
-"""RoI pooling (Fast R-CNN): the features of any box of an image, cut out of one shared
-feature map and max-pooled onto a fixed grid, so fully connected layers can score boxes of any
-size after a single convolutional pass over the image.
+"""RoI pooling (Fast R-CNN): any box's features, cut out of one shared feature map and max-pooled
+onto a fixed grid, so fully connected layers score boxes of any size after one pass.
 
     pooled = roi_pool(features, boxes, output_size=(4, 4), spatial_scale=0.5)  # [K, C, 4, 4]
 
@@ -29,10 +28,8 @@ def roi_pool(features, boxes, output_size, spatial_scale: float = 1.0):
     a region smaller than the grid repeats cells. (torchvision's ``roi_pool`` rounds the corners
     and counts ``x2`` as inclusive, so its bins can differ by one cell.)
 
-    ``features [N, C, H, W]`` and ``boxes`` are floating tensors, ``boxes [K, 4]`` when N = 1,
-    else ``[K, 5]`` rows ``(n, x1, y1, x2, y2)``, n the image. ``spatial_scale`` is the feature
-    cells per image pixel (1/16 for a stride-16 network). Returns ``[K, C, oh, ow]``,
-    differentiable with respect to ``features``.
+    ``features [N, C, H, W]``, ``boxes [K, 4]`` when N = 1, else ``[K, 5]`` rows ``(n, x1, y1,
+    x2, y2)``; ``s`` is cells per pixel (1/16 at stride 16). Returns ``[K, C, oh, ow]``.
     """
     check_float_tensor(features, "features")
     check_float_tensor(boxes, "boxes")
@@ -64,7 +61,7 @@ def roi_pool(features, boxes, output_size, spatial_scale: float = 1.0):
 
 
 def _cells(start: float, end: float, scale: float, size: int) -> tuple[int, int]:
-    """The cells [first, last) a span [start, end) of pixels covers on a map of ``size`` cells."""
+    # the cells [first, last) that the pixels [start, end) cover on a map of ``size`` cells
     if start * scale >= size or end * scale < 0:
         raise ValueError(f"the box span [{start}, {end}) lies outside the feature map")
     first = max(math.floor(start * scale), 0)

@@ -1,22 +1,15 @@
 """Faster R-CNN's region proposal network (chapter 7): anchors, targets, box deltas, proposals.
 
-Ren, He, Girshick & Sun, "Faster R-CNN: Towards Real-Time Object Detection with Region Proposal
-Networks" (NeurIPS 2015), section 3.1. A small network slides over a feature map of stride
-``s``; at every position it scores k anchors (reference boxes centred on the position) for
-"object or not" and predicts, for each, the deltas that move the anchor onto the object:
-
-    t_x = (x - x_a) / w_a,   t_y = (y - y_a) / h_a,   t_w = log(w / w_a),   t_h = log(h / h_a)
-
-with ``(x, y, w, h)`` a box's centre and size and ``(x_a, y_a, w_a, h_a)`` the anchor's.
+A small network slides over a feature map of stride ``s``; at every position it scores k anchors
+(boxes centred there) for "object or not" and predicts the deltas that move each onto the object.
 
     anchors = anchor_grid(shapes, feature_size=8, stride=8)            # [8 * 8 * k, 4]
     labels, matched, deltas = rpn_targets(anchors, gt_boxes)           # 1 / 0 / -1, [A, 4]
     boxes, scores = propose(anchors, objectness, predicted_deltas, image_size=64, top_n=10)
 
-References: Ren et al., "Faster R-CNN" (NeurIPS 2015), sections 3.1-3.3 (anchors, equations (1)
-and (2), NMS at IoU 0.7 then the top-N proposals) and 4.1; Girshick et al., R-CNN (CVPR 2014),
-appendix C (the deltas); Girshick, "Fast R-CNN" (ICCV 2015), equation (3) (smooth L1); Hosang et
-al., "What makes for effective detection proposals?" (TPAMI 2016) (recall at IoU 0.5).
+References: Ren et al., "Faster R-CNN" (NeurIPS 2015), sections 3.1-3.3 and 4.1; Girshick et al.,
+R-CNN (CVPR 2014), appendix C (the deltas); Girshick, "Fast R-CNN" (ICCV 2015), equation (3)
+(smooth L1); Hosang et al., "What makes for effective detection proposals?" (TPAMI 2016).
 """
 
 from __future__ import annotations
@@ -28,11 +21,12 @@ from torch import nn
 from mlnotes.core import (
     as_float_array,
     check_float_tensor,
+    check_per_axis,
     check_same_length,
     check_scalar,
     to_numpy,
 )
-from mlnotes.detection.boxes import _iou, _numpy_boxes, box_convert, nms
+from mlnotes.detection.boxes import as_numpy_boxes, box_convert, box_iou_unchecked, nms
 from mlnotes.detection.detector import _stride8_layers
 from mlnotes.detection.yolo import _check_anchors
 
@@ -47,14 +41,11 @@ def anchor_grid(shapes, feature_size, stride: float) -> np.ndarray:
         centre of position (i, j) = ((j + ½) s, (i + ½) s)        (x, y) in pixels
         anchor (i, j, a) = (x - w_a / 2, y - h_a / 2, x + w_a / 2, y + h_a / 2)
 
-    ``shapes [k, 2]`` are ``(w_a, h_a)`` > 0, ``feature_size`` is H or (H, W), ``stride`` s > 0.
-    Returns float64 boxes ``[H·W·k, 4]`` in the order of a ``[N, H, W, k]`` output flattened
-    (row, then column, then shape).
+    ``shapes [k, 2]`` are ``(w_a, h_a)``, ``feature_size`` H or (H, W). Returns float64
+    ``[H·W·k, 4]`` ordered row, column, shape (a ``[N, H, W, k]`` output flattened).
     """
     shapes = _check_anchors(shapes)
-    height, width = (feature_size, feature_size) if np.isscalar(feature_size) else feature_size
-    check_scalar(height, "feature_size (H)", low=1, integer=True)
-    check_scalar(width, "feature_size (W)", low=1, integer=True)
+    height, width = check_per_axis(feature_size, "feature_size")
     stride = check_scalar(stride, "stride", low=0, strict=True)
     rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")  # [H, W] each
     centres = (np.stack([cols, rows], axis=-1) + 0.5) * stride  # [H, W, 2] (x, y)
@@ -66,15 +57,12 @@ def anchor_grid(shapes, feature_size, stride: float) -> np.ndarray:
 
 
 def encode_deltas(boxes, anchors) -> np.ndarray:
-    """The deltas that move each anchor onto its box (Faster R-CNN's parameterisation).
+    """The deltas ``[N, 4]`` that move each anchor ``[N, 4]`` onto its box ``[N, 4]`` (row by row).
 
         t_x = (x - x_a) / w_a,   t_y = (y - y_a) / h_a,   t_w = log(w / w_a),   t_h = log(h / h_a)
 
-    ``(x, y)`` is the centre and ``(w, h)`` the size: a shift in units of the anchor's size,
-    and a scale as a log-ratio, so the same error costs the same on a small and a large box.
-
-    ``boxes`` and ``anchors`` are ``[N, 4]`` ``(x1, y1, x2, y2)`` with positive sizes, paired
-    row by row; returns float64 ``(t_x, t_y, t_w, t_h)`` ``[N, 4]``.
+    with ``(x, y)`` the centre, ``(w, h)`` the size (> 0): shift in anchor sizes, scale as a
+    log-ratio, so the same error costs the same on a small and a large box.
     """
     boxes = _positive_boxes(boxes, "boxes")
     anchors = _positive_boxes(anchors, "anchors")
@@ -86,15 +74,11 @@ def encode_deltas(boxes, anchors) -> np.ndarray:
 
 
 def decode_deltas(deltas, anchors) -> np.ndarray:
-    """Apply deltas to anchors: the inverse of ``encode_deltas``.
+    """Apply ``deltas [N, 4]`` to ``anchors [N, 4]``: float64 boxes ``[N, 4]``.
 
         x = x_a + t_x w_a,   y = y_a + t_y h_a,   w = w_a exp(t_w),   h = h_a exp(t_h)
 
-    ``t_w, t_h`` are clamped at ``MAX_LOG_SCALE`` = log(1000 / 16) first (torchvision's bound),
-    so that no prediction overflows; ``encode_deltas`` never gives more on a box less than 62
-    times its anchor's size.
-
-    ``deltas [N, 4]`` (NumPy or tensor), ``anchors [N, 4]``; returns float64 boxes ``[N, 4]``.
+    ``t_w, t_h`` are clamped at ``MAX_LOG_SCALE`` first so that no prediction overflows.
     """
     anchors = _positive_boxes(anchors, "anchors")
     deltas = _as_deltas(deltas, anchors)
@@ -111,26 +95,21 @@ def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: floa
         negative (0)  max_g IoU[a, g] < negative_iou, and not positive
         ignored (-1)  the others: they take no part in the loss
 
-    Each anchor is matched to the box of its highest IoU (the lower index on a tie), and its
-    regression target is ``encode_deltas`` of that box; only positives use it.
-
-    ``anchors [A, 4]``, ``gt_boxes [G, 4]`` (G = 0 makes every anchor negative), and
-    0 <= negative_iou <= positive_iou <= 1. Returns ``labels [A]`` int64, ``matched [A]`` (each
-    anchor's box index) and float64 ``deltas [A, 4]`` (0 when G = 0).
+    Returns int64 ``labels [A]``, ``matched [A]`` (the box of highest IoU, lower index on a tie)
+    and ``deltas [A, 4]``, ``encode_deltas`` of that box (only positives use it). G = 0 makes
+    every anchor negative, with deltas 0.
     """
     anchors = _positive_boxes(anchors, "anchors")
-    gt_boxes = _numpy_boxes(gt_boxes, "gt_boxes").astype(np.float64)
+    gt_boxes = as_numpy_boxes(gt_boxes, "gt_boxes").astype(np.float64)
     negative_iou = check_scalar(negative_iou, "negative_iou", low=0)
-    positive_iou = check_scalar(positive_iou, "positive_iou", low=negative_iou)
-    if positive_iou > 1:
-        raise ValueError(f"positive_iou must be at most 1, got {positive_iou!r}")
+    positive_iou = check_scalar(positive_iou, "positive_iou", low=negative_iou, high=1)
     labels = np.zeros(len(anchors), dtype=np.int64)  # [A]
     matched = np.zeros(len(anchors), dtype=np.int64)  # [A]
     deltas = np.zeros((len(anchors), 4))  # [A, 4]
     if len(gt_boxes) == 0:
         return labels, matched, deltas
     gt_boxes = _positive_boxes(gt_boxes, "gt_boxes")
-    iou = _iou(anchors, gt_boxes)  # [A, G]
+    iou = box_iou_unchecked(anchors, gt_boxes)  # [A, G]
     best = iou.max(axis=1)  # [A]
     matched = iou.argmax(axis=1).astype(np.int64)  # [A]
     labels[best >= negative_iou] = -1
@@ -148,12 +127,9 @@ def rpn_loss(logits, deltas, labels, delta_targets, lambda_reg: float = 1.0):
             + lambda_reg / N_reg sum_{a: label = 1} sum_j smoothL1(t_aj - t*_aj)
         smoothL1(d) = d² / 2 if |d| < 1 else |d| - ½
 
-    N_cls is the number of labelled anchors (positive or negative), N_reg the number of
-    positives (at least 1), both over the whole batch. The paper samples 256 anchors per image,
-    half positive when it can; here every labelled anchor counts.
-
-    ``logits [N, A]``, ``deltas`` and ``delta_targets [N, A, 4]`` floating tensors, ``labels
-    [N, A]`` in {1, 0, -1} (``rpn_targets``'); returns the scalar loss.
+    over the whole batch: N_cls labelled anchors, N_reg positives (at least 1). The paper
+    samples 256 anchors per image; here every labelled anchor counts. ``logits [N, A]``,
+    ``deltas``, ``delta_targets [N, A, 4]``, ``labels [N, A]`` in {1, 0, -1}.
     """
     for name, value in (("logits", logits), ("deltas", deltas), ("delta_targets", delta_targets)):
         check_float_tensor(value, name)
@@ -195,9 +171,8 @@ def propose(
         keep the pre_nms_top_n best scores, drop boxes narrower or lower than min_size,
         nms(boxes, scores, iou_threshold), then the top_n best
 
-    ``anchors [A, 4]``; ``scores [A]`` (probabilities or logits: only the order counts) and
-    ``deltas [A, 4]``, NumPy or tensors. Returns float64 ``boxes [K, 4]`` and ``scores [K]`` by
-    decreasing score, K <= top_n.
+    ``scores [A]`` may be probabilities or logits (only the order counts). Returns float64
+    ``boxes [K, 4]`` and ``scores [K]`` by decreasing score, K <= top_n.
     """
     anchors = _positive_boxes(anchors, "anchors")
     scores = as_float_array(to_numpy(scores), "scores").astype(np.float64)
@@ -223,37 +198,31 @@ def proposal_recall(proposals, gt_boxes, iou_threshold: float = 0.5) -> float:
 
         recall = #{objects g : max_p IoU(p, g) >= iou_threshold} / #objects
 
-    ``proposals`` and ``gt_boxes`` are lists with one ``[K_i, 4]`` / ``[G_i, 4]`` array per image;
-    returns the recall in [0, 1] (nan without any object).
+    ``proposals`` and ``gt_boxes`` are lists of ``[K_i, 4]`` / ``[G_i, 4]``, one per image;
+    nan without any object.
     """
     check_same_length(proposals=proposals, gt_boxes=gt_boxes)
-    iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0)
-    if iou_threshold > 1:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    iou_threshold = check_scalar(iou_threshold, "iou_threshold", low=0, high=1)
     found, total = 0, 0
     for boxes, gt in zip(proposals, gt_boxes, strict=True):
-        boxes = _numpy_boxes(boxes, "proposals")
-        gt = _numpy_boxes(gt, "gt_boxes")
+        boxes = as_numpy_boxes(boxes, "proposals")
+        gt = as_numpy_boxes(gt, "gt_boxes")
         total += len(gt)
         if len(gt) and len(boxes):
-            found += int((_iou(gt, boxes).max(axis=1) >= iou_threshold).sum())
+            found += int((box_iou_unchecked(gt, boxes).max(axis=1) >= iou_threshold).sum())
     return found / total if total else float("nan")
 
 
 class TinyRPN(nn.Module):
     """A region proposal network on 64×64 grey scenes: images -> (objectness logits, deltas).
 
-    A backbone of stride 8 (a strided convolution, two 3×3 blocks with max pooling, as
-    ``TinyYolo``'s), then the RPN head of Faster R-CNN: a 3×3 convolution with ReLU (the
-    "sliding window"), and two sibling 1×1 convolutions, k objectness logits and 4k deltas per
-    position:
+    ``TinyYolo``'s stride-8 backbone, a 3×3 convolution with ReLU (the "sliding window"), and
+    two sibling 1×1 convolutions, k = ``num_anchors`` logits and 4k deltas per position:
 
         [N, 1, H, H] -> logits [N, (H/8)·(H/8)·k], deltas [N, (H/8)·(H/8)·k, 4]
 
-    in ``anchor_grid``'s order (row, column, shape). One logit per anchor (a sigmoid), where the
-    paper has two (a softmax over object / not object); the two are equivalent.
-
-    ``num_anchors`` is k; ``width`` the channels of the first convolution (then 2 and 4 times).
+    in ``anchor_grid``'s order. One logit per anchor (a sigmoid) where the paper has an
+    equivalent softmax over two. ``width``: channels of the first convolution (then 2, 4 times).
     """
 
     def __init__(self, num_anchors: int, width: int):
@@ -276,14 +245,12 @@ class TinyRPN(nn.Module):
 
 
 def _encode(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
-    """encode_deltas on checked float64 boxes and anchors."""
     x, y, w, h = box_convert(boxes, "xyxy", "cxcywh").T  # each [N]
     xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
     return np.stack([(x - xa) / wa, (y - ya) / ha, np.log(w / wa), np.log(h / ha)], axis=1)
 
 
 def _decode(deltas: np.ndarray, anchors: np.ndarray) -> np.ndarray:
-    """decode_deltas on checked float64 deltas and anchors."""
     xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").T  # each [N]
     scale = np.exp(np.minimum(deltas[:, 2:], MAX_LOG_SCALE))  # [N, 2]
     centre = np.stack([xa + deltas[:, 0] * wa, ya + deltas[:, 1] * ha], axis=1)  # [N, 2]
@@ -292,7 +259,6 @@ def _decode(deltas: np.ndarray, anchors: np.ndarray) -> np.ndarray:
 
 
 def _as_deltas(deltas, anchors: np.ndarray) -> np.ndarray:
-    """``deltas`` as finite float64, one row per anchor, or a clear error."""
     deltas = as_float_array(to_numpy(deltas), "deltas").astype(np.float64)
     if deltas.shape != anchors.shape:
         raise ValueError(
@@ -301,10 +267,8 @@ def _as_deltas(deltas, anchors: np.ndarray) -> np.ndarray:
     return deltas
 
 
-def _positive_boxes(boxes, name: str) -> np.ndarray:
-    """Checked float64 boxes whose widths and heights are all positive."""
-    boxes = _numpy_boxes(boxes, name)
-    boxes = boxes.astype(np.float64)
+def _positive_boxes(boxes, name: str) -> np.ndarray:  # float64, widths and heights > 0
+    boxes = as_numpy_boxes(boxes, name).astype(np.float64)
     flat = (boxes[:, 2:] <= boxes[:, :2]).any(axis=1)
     if flat.any():
         row = int(np.flatnonzero(flat)[0])

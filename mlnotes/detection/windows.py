@@ -1,5 +1,4 @@
-"""Sliding-window detection (chapter 7): window positions, crops, and the convolutional
-implementation that classifies every window in one pass.
+"""Sliding-window detection (chapter 7): windows, crops, and the convolutional version.
 
     boxes = sliding_windows((16, 16), window=14, stride=2)   # [4, 4] xyxy, row-major
     crops = crop_windows(images, window=14, stride=2)        # [N * 4, C, 14, 14]
@@ -30,11 +29,8 @@ def sliding_windows(image_size, window, stride) -> np.ndarray:
 
         n_y = floor((H - h) / s_y) + 1,    n_x = floor((W - w) / s_x) + 1
 
-    (chapter 5's output size, no padding). Window ``(i, j)`` has its corner at
-    ``(x, y) = (j s_x, i s_y)`` and is row ``i n_x + j`` of the int64 answer ``[n_y n_x, 4]``;
-    it crops ``image[..., y : y + h, x : x + w]``. Like a convolution, the window never leaves
-    the image. Each size is an int or a pair: ``image_size`` (H, W), ``window`` (h, w) inside
-    the image, ``stride`` (s_y, s_x).
+    Window ``(i, j)``, corner ``(x, y) = (j s_x, i s_y)``, is row ``i n_x + j`` of the int64
+    ``[n_y n_x, 4]`` and never leaves the image. Sizes are ints or pairs (H, W), (h, w), (s_y, s_x).
     """
     (height, width), (h, w), (sy, sx) = _sizes(image_size, window, stride)
     ny = conv_output_size(height, h, stride=sy)
@@ -50,8 +46,8 @@ def crop_windows(images, window, stride):
 
         crops[n K + k] = images[n, :, y_k : y_k + h, x_k : x_k + w]
 
-    ``images [N, C, H, W]`` -> ``[N K, C, h, w]``, ``(x_k, y_k)`` the corner of the k-th of the
-    K boxes of ``sliding_windows((H, W), window, stride)``. A tensor keeps its autograd graph.
+    ``images [N, C, H, W]`` -> ``[N K, C, h, w]``, ``(x_k, y_k)`` the k-th corner of
+    ``sliding_windows((H, W), window, stride)``.
     """
     images = _real_tensor(images, "images")
     if images.ndim != 4:
@@ -70,16 +66,12 @@ def fc_to_conv(classifier: nn.Sequential, input_size=None) -> nn.Sequential:
 
         conv.weight = linear.weight.reshape(F, C, h', w'),    conv.bias = linear.bias
 
-    (``Flatten`` orders the features channel, row, column, as the reshape does). On a larger
-    image, output cell ``(i, j)`` is the classifier's output on the window at
-    ``(x, y) = (j S, i S)``, S the product of the strides: ``sliding_windows`` in one pass, the
-    windows sharing the computation of their common pixels.
+    On a larger image, output cell ``(i, j)`` is the classifier on the window at ``(j S, i S)``,
+    S the product of the strides: every window in one pass, sharing their common pixels.
 
-    ``classifier``: unpadded ``Conv2d`` / ``MaxPool2d`` / ``AvgPool2d`` layers, ``Flatten()``,
-    then ``Linear`` layers; ``ReLU``, ``LeakyReLU``, ``Tanh``, ``Sigmoid`` and ``Dropout``
-    anywhere, ``Softmax`` / ``LogSoftmax`` over the classes. ``input_size`` (h, w) is the window
-    it takes; ``None`` assumes a square feature map at ``Flatten``. The answer has copies of
-    the parameters, and the classifier's train/eval mode, dtype and device.
+    ``classifier``: unpadded Conv2d / MaxPool2d / AvgPool2d, ``Flatten()``, Linear layers, with
+    pointwise activations, Dropout, and (Log)Softmax over the classes. ``input_size`` (h, w):
+    the window; ``None`` assumes a square feature map. Parameters are copied.
     """
     if not isinstance(classifier, nn.Sequential):
         raise TypeError(
@@ -149,8 +141,7 @@ def fc_to_conv(classifier: nn.Sequential, input_size=None) -> nn.Sequential:
     return nn.Sequential(*converted).train(classifier.training)
 
 
-def _sizes(image_size, window, stride):
-    """(H, W), (h, w), (s_y, s_x) as checked pairs of positive ints, the window inside."""
+def _sizes(image_size, window, stride):  # checked (H, W), (h, w), (s_y, s_x)
     image = check_per_axis(image_size, "image_size")
     window = check_per_axis(window, "window")
     stride = check_per_axis(stride, "stride")

@@ -12,18 +12,15 @@ closest to anchor ``a``,
     b_w = w / cell,  b_h = h / cell   size in cells: above 1 for an object wider than a cell
     c_j = 1 if the label is j else 0
 
-(Ng's slides list b_h before b_w; here x comes before y and w before h, as in the boxes.)
-encode and decode are NumPy; the loss is PyTorch.
+(Ng's slides list b_h before b_w; here x, y, w, h as in the boxes.) The loss is PyTorch.
 
     target = yolo_encode(boxes, labels, grid_size=4, anchors=anchors, num_classes=4,
                          image_size=64)                             # [4, 4, B, 5 + 4]
     boxes, scores, labels = yolo_decode(target, anchors, image_size=64)
 
-References: Redmon et al., "You Only Look Once" (CVPR 2016), section 2 (the grid, the loss of
-equation (3)); Redmon & Farhadi, "YOLO9000" (CVPR 2017), section 2 (anchors from the IoU of
-centred shapes) and "YOLOv3" (2018), section 2.1 (log-sizes, logistic objectness); Ng, Deep
-Learning Specialization, course 4 week 3 ("YOLO algorithm", "Anchor boxes", and the
-assignment's ``yolo_filter_boxes``, ``yolo_boxes_to_corners``).
+References: Redmon et al., "You Only Look Once" (CVPR 2016), section 2 (grid, loss (3)); Redmon
+& Farhadi, "YOLO9000" (CVPR 2017), section 2 (anchors) and "YOLOv3" (2018), section 2.1
+(log-sizes, logistic objectness); Ng, Deep Learning Specialization, course 4 week 3.
 """
 
 from __future__ import annotations
@@ -33,16 +30,16 @@ import warnings
 import numpy as np
 
 from mlnotes.core import as_class_labels, as_float_array, check_float_tensor, check_scalar, to_numpy
-from mlnotes.detection.boxes import _iou, _numpy_boxes
+from mlnotes.detection.boxes import as_numpy_boxes, box_iou_unchecked
 
 
 def assign_anchors(boxes, anchors) -> np.ndarray:
-    """Index ``ndarray[K]`` of the anchor whose shape best matches each box ``[K, 4]``.
+    """Index ``[K]`` of the anchor whose shape best matches each box ``[K, 4]``.
 
         a* = argmax_a IoU((0, 0, w, h), (0, 0, w_a, h_a))
 
-    Only the shapes count: both boxes are put at the same corner. Ties go to the lower index;
-    a zero-area box gets anchor 0. ``anchors`` is ``[B, 2]``, rows ``(w, h)`` > 0.
+    Only the shapes count (both at the same corner); ties go to the lower index, a zero-area
+    box gets anchor 0. ``anchors [B, 2]``: rows ``(w, h)``.
     """
     return _assign(_check_boxes(boxes), _check_anchors(anchors))
 
@@ -56,13 +53,12 @@ def yolo_encode(
     image_size: float,
     return_dropped: bool = False,
 ):
-    """The YOLO target ``ndarray[S, S, B, 5 + C]`` of one image's ``boxes [K, 4]``, ``labels [K]``.
+    """The YOLO target ``[S, S, B, 5 + C]`` of one image's ``boxes [K, 4]``, ``labels [K]``.
 
-    Each object goes to the cell holding its centre, ``(row, col) = (floor(cy / cell),
-    floor(cx / cell))`` (a centre on the right or bottom edge goes to the last cell), and to
-    the anchor ``assign_anchors`` picks. When objects collide on one cell and anchor the
-    largest box is kept (ties: the earlier); the others are dropped, with a ``UserWarning``,
-    or their indices returned (ascending) with ``return_dropped=True``.
+    An object goes to the cell of its centre, ``(floor(cy / cell), floor(cx / cell))`` (the
+    last cell for a centre on the far edge), at the anchor ``assign_anchors`` picks. Of objects
+    colliding on one slot the largest is kept (ties: the earlier); the others are dropped with a
+    ``UserWarning``, or their indices returned (ascending) with ``return_dropped=True``.
     """
     boxes = _check_boxes(boxes)
     labels = as_class_labels(to_numpy(labels), num_classes, "labels")
@@ -118,9 +114,8 @@ def yolo_decode(output, anchors, image_size: float, score_threshold: float = 0.0
         cx = (col + b_x) * cell,  cy = (row + b_y) * cell,  w = b_w * cell,  h = b_h * cell
         score = p_c * max_j c_j,  label = argmax_j c_j
 
-    The inverse of ``yolo_encode``; negative predicted sizes are clipped to 0. Slots with
-    score > ``score_threshold`` are kept, in (row, column, anchor) order. The volume (a target,
-    or a prediction after its sigmoid/softmax) may be a tensor; ``anchors`` fixes B.
+    Negative sizes are clipped to 0. Slots with score > ``score_threshold`` are kept, in
+    (row, column, anchor) order. ``output`` is a target or a prediction after sigmoid/softmax.
     """
     output = as_float_array(to_numpy(output), "output").astype(np.float64)
     anchors = _check_anchors(anchors)
@@ -151,7 +146,7 @@ def filter_boxes(boxes, box_scores, threshold: float = 0.6):
 
     YOLO's first filter, before ``batched_nms``. Returns the kept boxes, scores and labels.
     """
-    boxes = _numpy_boxes(boxes, "boxes")
+    boxes = as_numpy_boxes(boxes, "boxes")
     box_scores = as_float_array(to_numpy(box_scores), "box_scores", ndim=2)
     if box_scores.shape[0] != len(boxes) or box_scores.shape[1] < 1:
         raise ValueError(
@@ -190,9 +185,8 @@ def yolo_loss(
         - sum 1obj * sum_j c_j' log c_j
 
     Cross-entropy keeps a strong gradient on a confident mistake, where a saturated sigmoid's
-    squared error has almost none; log-sizes weigh an error more on a small box. Every log's
-    argument is clamped to >= 1e-7. ``output`` is already a probability where the target is
-    (sigmoid on p_c, b_x, b_y; softmax on the classes).
+    squared error has almost none; log-sizes weigh an error more on a small box. Logs' arguments
+    are clamped to >= 1e-7; ``output`` holds probabilities (after its sigmoid/softmax).
     """
     check_float_tensor(output, "output")
     check_float_tensor(target, "target")
@@ -231,20 +225,19 @@ def yolo_loss(
 
 
 def _assign(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
-    """assign_anchors on checked float64 inputs."""
     zeros = np.zeros((len(boxes), 2))
     shapes = np.concatenate([zeros, boxes[:, 2:] - boxes[:, :2]], axis=1)  # [K, 4] (0, 0, w, h)
     anchor_boxes = np.concatenate([np.zeros_like(anchors), anchors], axis=1)  # [B, 4]
-    return _iou(shapes, anchor_boxes).argmax(axis=1).astype(np.int64).reshape(len(boxes))  # [K]
+    return (
+        box_iou_unchecked(shapes, anchor_boxes).argmax(axis=1).astype(np.int64).reshape(len(boxes))
+    )  # [K]
 
 
 def _check_boxes(boxes) -> np.ndarray:
-    """``boxes`` as a float64 (K, 4) array (NumPy or tensor), or the boxes' clear error."""
-    return _numpy_boxes(boxes, "boxes").astype(np.float64)
+    return as_numpy_boxes(boxes, "boxes").astype(np.float64)
 
 
-def _check_anchors(anchors) -> np.ndarray:
-    """``anchors`` as a float64 (B, 2) array of positive finite (w, h), or a clear error."""
+def _check_anchors(anchors) -> np.ndarray:  # float64 [B, 2], (w, h) > 0
     anchors = as_float_array(to_numpy(anchors), "anchors", ndim=2).astype(np.float64)
     if anchors.shape[1] != 2 or len(anchors) == 0 or not (anchors > 0).all():
         raise ValueError(f"anchors must be (B, 2), B >= 1, rows (w, h) > 0, got {anchors.tolist()}")

@@ -1,11 +1,11 @@
 """Face verification (chapter 8): learn a distance between faces, not a classifier of them.
 
-Embeddings are rows ``(N, D)``; the encoder is a PyTorch module, the metrics take NumPy arrays.
-
-    f = FaceEmbedder(embedding_dim=64)
-    a, p, n = mine_triplets(f(x), y, strategy="semi_hard")
+    emb = FaceEmbedder(embedding_dim=64)(x)                  # [N, D]
+    a, p, n = mine_triplets(emb, y, strategy="semi_hard")
     loss = triplet_loss(emb[a], emb[p], emb[n], margin=0.2)
-    scores = verification_metrics(distances, same)      # ROC, AUC, threshold, accuracy
+    scores = verification_metrics(distances, same)           # ROC, AUC, threshold, accuracy
+
+Reference: Ng, Deep Learning Specialization, course 4 week 4; Schroff et al., "FaceNet" (2015).
 """
 
 from mlnotes.faces.distances import REDUCTIONS, pairwise_distances, triplet_loss

@@ -3,12 +3,10 @@
     d(x_i, x_j) = ||f(x_i) - f(x_j)||^2
     L(A, P, N) = max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0)
 
-Embeddings are rows, ``(N, D)``, as NumPy arrays or torch tensors; each function answers in the
-kind it was given, and keeps torch's autograd graph.
+Embeddings are rows ``[N, D]``, NumPy arrays or torch tensors (answered in kind, with autograd).
 
-References: Schroff et al., "FaceNet" (CVPR 2015), section 3 and equations (1)-(2); Weinberger
-& Saul, "Distance metric learning for large margin nearest neighbor classification" (JMLR
-2009); Ng, Deep Learning Specialization, course 4 week 4.
+References: Schroff et al., "FaceNet" (CVPR 2015), section 3; Weinberger & Saul, "Distance
+metric learning for large margin nearest neighbor classification" (JMLR 2009).
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from mlnotes.core import as_float_array, check_float_tensor, check_scalar
+from mlnotes.core import as_float_array, check_choice, check_float_tensor, check_scalar
 
 REDUCTIONS = ("sum", "mean", "none")
 
@@ -30,10 +28,8 @@ def pairwise_distances(emb1, emb2, squared: bool = True):
     make it slightly negative for equal rows, so it is clamped at 0 before any square root.
     """
     (emb1, emb2), is_tensor = _as_embeddings(emb1=emb1, emb2=emb2)
-    if emb1.shape[1] != emb2.shape[1]:
-        raise ValueError(
-            f"emb1 and emb2 must have the same dimension D, got {emb1.shape[1]} and {emb2.shape[1]}"
-        )
+    if (d1 := emb1.shape[1]) != (d2 := emb2.shape[1]):
+        raise ValueError(f"emb1 and emb2 must have the same dimension D, got {d1} and {d2}")
     sq1 = (emb1**2).sum(1)[:, None]  # [N, 1]
     sq2 = (emb2**2).sum(1)[None, :]  # [1, M]
     dist = sq1 + sq2 - 2 * emb1 @ emb2.T  # [N, M]
@@ -44,7 +40,7 @@ def pairwise_distances(emb1, emb2, squared: bool = True):
 
 
 def triplet_loss(anchor, positive, negative, margin: float = 0.2, reduction: str = "sum"):
-    """FaceNet's triplet loss of the rows of ``anchor``, ``positive``, ``negative`` ``[N, D]``.
+    """FaceNet's triplet loss of the rows of ``anchor``, ``positive``, ``negative`` ``[N, D]``:
 
         L_i = max(||a_i - p_i||^2 - ||a_i - n_i||^2 + margin, 0),   J = sum_i L_i
 
@@ -61,8 +57,7 @@ def triplet_loss(anchor, positive, negative, margin: float = 0.2, reduction: str
             f"{tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}"
         )
     margin = check_scalar(margin, "margin", low=0)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_choice(reduction, "reduction", REDUCTIONS)
     losses = triplet_hinge(anchor, positive, negative, margin)  # [N]
     if reduction == "none":
         return losses
@@ -82,7 +77,7 @@ def triplet_hinge(anchor, positive, negative, margin: float):
 
 
 def _as_embeddings(**embeddings):
-    """The embeddings as 2-D float tensors, or 2-D float ndarrays, and whether they are tensors."""
+    # the embeddings as 2-D float tensors or 2-D float ndarrays, and whether they are tensors
     kinds = {isinstance(x, torch.Tensor) for x in embeddings.values()}
     if len(kinds) > 1:
         raise TypeError(f"{', '.join(embeddings)} must be all torch tensors or all NumPy arrays")

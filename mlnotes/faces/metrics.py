@@ -4,11 +4,9 @@ pairs:          i, j, same = make_pairs(labels)          (half same person, half
 verification:   "same" when d(x_i, x_j) <= tau;  ROC, AUC, the best tau
 identification: the nearest of K enrolled people, one photograph each (one-shot)
 
-References: Huang et al., "Labeled Faces in the Wild" (2007) (balanced pairs, a threshold fixed
-before the test pairs); Fawcett, "An introduction to ROC analysis" (Pattern Recognition Letters
-2006), sections 3 and 7; Schroff et al., "FaceNet" (CVPR 2015), section 4; Koch et al., "Siamese
-neural networks for one-shot image recognition" (2015), section 4.2 (k-way one-shot); Ng, Deep
-Learning Specialization, course 4 week 4.
+References: Huang et al., "Labeled Faces in the Wild" (2007) (balanced pairs); Fawcett, "An
+introduction to ROC analysis" (2006); Koch et al., "Siamese neural networks for one-shot image
+recognition" (2015), section 4.2 (k-way one-shot).
 """
 
 from __future__ import annotations
@@ -28,14 +26,11 @@ from mlnotes.faces.distances import pairwise_distances
 
 
 def make_pairs(labels, n_pairs: int = 2000, seed: int = 0):
-    """Draw ``n_pairs`` pairs of images, half of one person and half of two different people.
+    """Pairs ``i, j [P]`` (int64) and ``same [P]`` (bool), half of one person and half of two.
 
-    Same-person pairs are drawn without replacement from all ``i < j`` with equal labels (all of
-    them when there are fewer than ``n_pairs / 2``); different-person pairs uniformly among the
-    pairs with different labels, as many as the same-person ones.
-
-    ``labels [N]`` are integer identities (at least two, one of them with two images); returns
-    int64 ``i, j [P]`` and bool ``same [P]``, P <= n_pairs.
+    Same-person pairs are drawn without replacement from all ``i < j`` with equal ``labels`` (all
+    of them when there are fewer than ``n_pairs / 2``, so P <= n_pairs); as many different-person
+    pairs, uniformly.
     """
     labels = as_class_labels(labels, name="labels")
     n_pairs = check_scalar(n_pairs, "n_pairs", low=2, integer=True)
@@ -61,10 +56,7 @@ def make_pairs(labels, n_pairs: int = 2000, seed: int = 0):
 
 @dataclass
 class VerificationMetrics:
-    """ROC of the rule "same when d <= threshold", its AUC, and the most accurate threshold.
-
-    The result of ``verification_metrics``; arrays are NumPy, ``[K]`` for K thresholds.
-    """
+    """ROC of the rule "same when d <= threshold", its AUC, and the most accurate threshold."""
 
     fpr: np.ndarray  # [K] false positive rate at each threshold
     tpr: np.ndarray  # [K] true positive rate at each threshold
@@ -77,19 +69,12 @@ class VerificationMetrics:
 def verification_metrics(distances, same) -> VerificationMetrics:
     """ROC curve, AUC, and the threshold of highest accuracy of a distance as a verifier.
 
-    At threshold tau a pair is called "same" when ``d <= tau``:
-
         TPR(tau) = #{same, d <= tau} / #same,   FPR(tau) = #{different, d <= tau} / #different
+        AUC = P(d_diff > d_same) + P(d_diff = d_same) / 2     (trapezoids under (FPR, TPR))
 
-    for every distinct distance tau (and -inf). AUC is the area under (FPR, TPR) by the
-    trapezoidal rule, which equals the probability that a different-person pair is farther
-    apart than a same-person pair, ties counting one half:
-
-        AUC = P(d_diff > d_same) + P(d_diff = d_same) / 2.
-
-    ``distances [P]`` (any score where smaller means "more alike") and ``same [P]`` (1 for a
-    same-person pair; both kinds must occur). ``best_threshold`` is the smallest tau of highest
-    accuracy, ``accuracy`` that accuracy on these pairs.
+    for tau each distinct distance (and -inf); ``distances [P]`` may be any score where smaller
+    means "more alike", ``same [P]`` must hold both kinds. ``best_threshold`` is the smallest tau
+    of highest accuracy on these pairs.
     """
     distances = as_float_array(distances, "distances", ndim=1).astype(np.float64)
     same = as_binary_labels(np.asarray(same, dtype=np.float64), "same").astype(bool)
@@ -113,11 +98,9 @@ def verification_metrics(distances, same) -> VerificationMetrics:
 
 
 def verification_accuracy(distances, same, threshold: float) -> float:
-    """Accuracy of the rule "same when d <= threshold", e.g. with a threshold chosen elsewhere.
+    """Accuracy of "same when d <= threshold", e.g. a validation set's ``best_threshold``.
 
-        accuracy = mean_i [ (d_i <= threshold) == same_i ]
-
-    ``distances [P]``, ``same [P]``; ``threshold`` e.g. a validation set's ``best_threshold``.
+    accuracy = mean_i [ (d_i <= threshold) == same_i ]
     """
     distances = as_float_array(distances, "distances", ndim=1)
     same = as_binary_labels(np.asarray(same, dtype=np.float64), "same").astype(bool)
@@ -128,12 +111,9 @@ def verification_accuracy(distances, same, threshold: float) -> float:
 
 
 def identify(queries, gallery, gallery_labels) -> np.ndarray:
-    """The label of the nearest gallery embedding of each query (1-nearest neighbour).
+    """The label ``[Q]`` of the nearest ``gallery [G, D]`` row of each of ``queries [Q, D]``.
 
-        label(q) = gallery_labels[argmin_g ||q - g||^2]
-
-    ``queries [Q, D]``, ``gallery [G, D]`` (computed once) and ``gallery_labels [G]``; returns
-    int64 identities ``[Q]``.
+    label(q) = gallery_labels[argmin_g ||q - g||^2]
     """
     gallery_labels = as_class_labels(gallery_labels, name="gallery_labels")
     gallery = as_float_array(gallery, "gallery", ndim=2)
@@ -141,8 +121,7 @@ def identify(queries, gallery, gallery_labels) -> np.ndarray:
     return _nearest(as_float_array(queries, "queries", ndim=2), gallery, gallery_labels)
 
 
-def _nearest(queries: np.ndarray, gallery: np.ndarray, gallery_labels: np.ndarray) -> np.ndarray:
-    """identify on checked inputs."""
+def _nearest(queries, gallery, gallery_labels) -> np.ndarray:
     return gallery_labels[pairwise_distances(queries, gallery).argmin(1)]  # [Q]
 
 
@@ -151,9 +130,7 @@ def one_shot_accuracy(embeddings, labels, k: int = 10, trials: int = 200, seed: 
 
     Each trial picks ``k`` identities, enrols one random photograph of each (the gallery) and
     asks ``identify`` for one other random photograph of one of them; chance is ``1 / k``.
-
-    ``embeddings [N, D]`` of unseen people, ``labels [N]`` with at least ``k`` identities of two
-    photographs; ``trials`` queries drawn with ``seed``. Returns the fraction answered right.
+    ``labels`` need ``k`` identities with two photographs. Returns the fraction answered right.
     """
     embeddings = as_float_array(embeddings, "embeddings", ndim=2)
     labels = as_class_labels(labels, name="labels")

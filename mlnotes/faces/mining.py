@@ -1,26 +1,19 @@
 """Choosing triplets from a batch of embeddings (ch. 8): random, semi-hard or hard negatives.
 
-Every ordered pair ``(a, p)`` of two different images of one person in the batch is an
-anchor-positive pair; the strategy only decides which image of another person becomes the
-negative ``n``:
+Every ordered pair ``(a, p)`` of two images of one person is an anchor-positive pair; the
+strategy only picks the negative ``n``, another person's image: ``"random"`` uniformly,
+``"semi_hard"`` the closest one still farther than the positive (when none is, the farthest, as
+TensorFlow Addons' ``triplet_semihard_loss``), ``"hard"`` the closest one.
 
-- ``"random"``: any other person's image, uniformly;
-- ``"semi_hard"``: the closest negative that is still farther than the positive,
-  ``d(a, p) < d(a, n)`` (FaceNet's semi-hard negatives, which lie inside the margin when one
-  exists); when none is farther, the farthest negative (as TensorFlow Addons'
-  ``triplet_semihard_loss``);
-- ``"hard"``: the closest negative, ``argmin_n d(a, n)``.
-
-References: Schroff et al., "FaceNet" (CVPR 2015), section 3.2 (triplet selection, equation
-(4)); Hermans et al., "In defense of the triplet loss for person re-identification" (2017),
-section 2 (hard mining within a batch).
+References: Schroff et al., "FaceNet" (CVPR 2015), section 3.2; Hermans et al., "In defense of
+the triplet loss for person re-identification" (2017), section 2.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mlnotes.core import as_class_labels, as_float_array, check_same_length, to_numpy
+from mlnotes.core import as_class_labels, as_float_array, check_choice, check_same_length, to_numpy
 from mlnotes.faces.distances import pairwise_distances
 
 STRATEGIES = ("random", "semi_hard", "hard")
@@ -36,8 +29,7 @@ def mine_triplets(embeddings, labels, strategy: str = "random", seed: int | None
     read without its gradient), ``labels [N]`` the identities. Ties go to the lowest index;
     anchors come in increasing order; ``seed`` drives the ``"random"`` negatives.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    check_choice(strategy, "strategy", STRATEGIES)
     emb = as_float_array(to_numpy(embeddings), "embeddings", ndim=2).astype(np.float64)
     labels = as_class_labels(to_numpy(labels), name="labels")
     check_same_length(embeddings=emb, labels=labels)
@@ -45,7 +37,7 @@ def mine_triplets(embeddings, labels, strategy: str = "random", seed: int | None
 
 
 def triplets_of(emb: np.ndarray, labels: np.ndarray, strategy: str, seed: int | None):
-    """``mine_triplets`` on checked float64 ``emb [N, D]`` and int64 ``labels [N]``."""
+    """``mine_triplets`` on checked float64 ``emb`` and int64 ``labels``: for a training step."""
     same = labels[:, None] == labels[None, :]  # [N, N]
     if same.all():
         raise ValueError("labels hold a single identity: a triplet needs a negative")

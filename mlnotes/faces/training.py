@@ -1,12 +1,8 @@
 """Training an embedding with the triplet loss on batches of P people x K photographs (ch. 8).
 
-``mlnotes.train.fit`` feeds fixed (input, target) batches to a loss of (outputs, targets). Triplet
-training needs two things it does not do: batches built from whole identities (K photographs of
-each of P people, so that every anchor has positives), and triplets chosen from the batch's
-*current* embeddings between the forward pass and the loss. Hence this small loop of its own.
-
-References: Schroff et al., "FaceNet" (CVPR 2015), section 3.2; Hermans et al., "In defense of
-the triplet loss for person re-identification" (2017), section 2 (PK batches).
+Why not ``mlnotes.train.fit``: triplet training needs batches of whole identities (so that every
+anchor has positives) and triplets mined from the batch's *current* embeddings between the
+forward pass and the loss. PK batches: Hermans et al. (2017), section 2 (see ``faces.mining``).
 """
 
 from __future__ import annotations
@@ -16,19 +12,15 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from mlnotes.core import as_class_labels, check_scalar, to_numpy
+from mlnotes.core import as_class_labels, check_choice, check_same_length, check_scalar, to_numpy
 from mlnotes.faces.distances import triplet_hinge
 from mlnotes.faces.mining import STRATEGIES, triplets_of
 from mlnotes.train import tqdm
 
 
 def pk_batches(labels, people: int, shots: int, steps: int, seed: int = 0):
-    """Index batches of ``people`` identities x ``shots`` photographs each, ``steps`` of them.
-
-    Each batch draws ``people`` distinct identities among those with at least ``shots``
-    photographs, then ``shots`` distinct photographs of each, uniformly.
-
-    Yields ``steps`` int64 index arrays ``[P * K]`` into ``labels``, grouped by identity.
+    """Yield ``steps`` index arrays ``[P * K]`` into ``labels``: ``people`` distinct identities
+    (among those with ``shots`` photographs) x ``shots`` distinct photographs, grouped, uniformly.
     """
     labels = as_class_labels(labels, name="labels")
     people = check_scalar(people, "people", low=2, integer=True)
@@ -66,22 +58,15 @@ def train_triplets(
 ) -> dict[str, list[float]]:
     """Adam, with a cosine learning-rate decay, on the mean triplet loss of each P x K batch.
 
-    Each step: embed the batch, ``mine_triplets`` with ``strategy`` on the detached
-    embeddings, ``triplet_loss(..., reduction="mean")`` on the rows it picked, one Adam step.
-
-    ``x [N, C, H, W]`` images and ``labels [N]`` identities; ``steps`` Adam steps on P x K
-    batches (``people``, ``shots``). ``evaluate`` (``model -> float``, e.g. a validation AUC)
-    runs in ``eval()`` mode without gradients before the first step, every ``eval_every`` steps
-    and after the last. Returns per step ``"loss"`` (the mean triplet loss) and ``"active"``
-    (the fraction of mined triplets with a positive loss); with ``evaluate``, also
-    ``"eval_step"`` and ``"eval"``.
+    Triplets are mined (``strategy``) on the detached embeddings. ``evaluate`` (``model ->
+    float``, e.g. a validation AUC) runs in ``eval()`` mode before the first step, every
+    ``eval_every`` steps and after the last. Returns per step ``"loss"`` and ``"active"`` (the
+    fraction of triplets with a positive loss); with ``evaluate``, ``"eval_step"`` and ``"eval"``.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    check_choice(strategy, "strategy", STRATEGIES)
     images = torch.as_tensor(np.asarray(x, dtype=np.float32))
     labels = as_class_labels(labels, name="labels")
-    if len(images) != len(labels):
-        raise ValueError(f"x has {len(images)} images but labels {len(labels)} labels")
+    check_same_length(x=images, labels=labels)
     margin = check_scalar(margin, "margin", low=0)
     check_scalar(eval_every, "eval_every", low=1, integer=True)
     model.to(device).train()

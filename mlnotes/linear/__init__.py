@@ -1,7 +1,6 @@
 """Linear models in NumPy: logistic regression (chapter 1) and softmax regression (chapter 2).
 
-Examples are rows: ``X (ndarray[m, n_x])``; the maths in the book is written per example,
-``z = W^T x + b``, which for a batch reads ``Z = X W + b``.
+Examples are rows, ``X (ndarray[m, n_x])``: the book's ``z = W^T x + b`` reads ``Z = X W + b``.
 """
 
 from mlnotes.linear.base import LinearClassifier

@@ -18,15 +18,9 @@ class LinearClassifier:
     ``_loss_and_grad(W, b, X, targets)`` (its cost, unchecked: it runs once per step), and
     ``_targets(y)`` when the cost wants something other than the checked labels.
 
-    Args:
-        lr (float): learning rate alpha > 0.
-        epochs (int): number of full-batch gradient steps, >= 1.
-        l2 (float): L2 strength lambda >= 0.
-
-    Attributes (after ``fit``):
-        coef_ (ndarray[n_x] | ndarray[n_x, C]): the weights W.
-        intercept_ (float | ndarray[C]): the bias b.
-        history_ (ndarray[epochs]): the cost J before each step.
+    ``lr`` is alpha > 0, ``epochs >= 1`` the number of steps, ``l2`` is lambda >= 0. After ``fit``,
+    ``coef_`` is W (``[n_x]`` or ``[n_x, C]``), ``intercept_`` is b (a float or ``[C]``) and
+    ``history_ (ndarray[epochs])`` holds the cost J before each step.
     """
 
     def __init__(self, lr: float = 0.1, epochs: int = 1000, l2: float = 0.0):

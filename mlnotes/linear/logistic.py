@@ -1,8 +1,7 @@
 """Logistic regression in NumPy: the sigmoid, the logistic loss and the model (chapter 1).
 
-Examples are rows: ``X (ndarray[m, n_x])``, ``y (ndarray[m])``, weights ``w (ndarray[n_x])``.
-The maths in the book is written per example, ``z = W^T x + b``; for a batch it reads
-``z = X w + b``.
+Examples are rows: ``X (ndarray[m, n_x])``, ``y (ndarray[m])``, weights ``w (ndarray[n_x])``;
+the book's per-example ``z = W^T x + b`` reads ``z = X w + b`` for a batch.
 
 References: Cox (1958); Bishop, *Pattern Recognition and Machine Learning*, section 4.3.2;
 Goodfellow et al., *Deep Learning*, section 3.10 and eq. (6.23) (the softplus form).
@@ -30,13 +29,8 @@ def sigmoid(z):
     """The logistic sigmoid ``sigma(z) = 1 / (1 + exp(-z))``, stable for any ``z``.
 
     For ``z < 0`` it uses the equal form ``exp(z) / (1 + exp(z))``, so ``exp`` never receives a
-    large positive argument: ``sigmoid(-1000)`` is 0 without an overflow warning.
-
-    Args:
-        z (ndarray[...] | float): logits; float64 in gives float64 out, integers become float64.
-
-    Returns:
-        ndarray[...]: values in [0, 1], same shape as ``z``.
+    large positive argument: ``sigmoid(-1000)`` is 0 without an overflow warning. Values in
+    [0, 1], shaped like ``z``; integers become float64.
     """
     return _sigmoid(as_float_array(z, "z"))
 
@@ -51,14 +45,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_grad(z):
-    """Derivative of the sigmoid, ``d sigma / dz = sigma(z) (1 - sigma(z))``.
-
-    Args:
-        z (ndarray[...] | float): logits.
-
-    Returns:
-        ndarray[...]: values in (0, 1/4], largest at ``z = 0``.
-    """
+    """Derivative of the sigmoid, ``d sigma / dz = sigma(z) (1 - sigma(z))``, in (0, 1/4], largest
+    at ``z = 0``."""
     s = sigmoid(z)
     return s * (1.0 - s)
 
@@ -68,14 +56,8 @@ def binary_cross_entropy(y_hat, y) -> float:
 
         J = (1/m) sum_i L(y_hat_i, y_i),  L(y_hat, y) = -(y log y_hat + (1 - y) log(1 - y_hat))
 
-    Safe at ``y_hat`` in {0, 1}: each log is clamped below at -100 (PyTorch's convention).
-
-    Args:
-        y_hat (ndarray[m]): probabilities in [0, 1].
-        y (ndarray[m]): labels in {0, 1}.
-
-    Returns:
-        float: the mean loss J.
+    ``y_hat (ndarray[m])`` holds probabilities, ``y (ndarray[m])`` labels in {0, 1}. Safe at
+    ``y_hat`` in {0, 1}: each log is clamped below at -100 (PyTorch's convention).
     """
     y_hat = as_float_array(y_hat, "y_hat", ndim=1)
     y = as_binary_labels(y)
@@ -99,14 +81,8 @@ def logistic_loss(z, y) -> np.ndarray:
                 = log(1 + exp(z)) - y z = max(z, 0) - y z + log(1 + exp(-|z|))
 
     The building block of the costs from logits: chapter 1's mean over examples and chapter 4's
-    sum over tasks. It does not check that ``y`` holds labels; the costs that call it do.
-
-    Args:
-        z (ndarray[...]): logits.
-        y (ndarray[...]): targets, same shape as ``z``.
-
-    Returns:
-        ndarray[...]: one loss per element.
+    sum over tasks. ``y`` has the shape of ``z``; it is not checked to hold labels (the costs
+    that call this do).
     """
     z, y = as_float_array(z, "z"), as_float_array(y, "y")
     if z.shape != y.shape:
@@ -124,14 +100,8 @@ def binary_cross_entropy_with_logits(z, y) -> float:
         L(z, y) = log(1 + exp(z)) - y z = max(z, 0) - y z + log(1 + exp(-|z|))
 
     Equal to ``binary_cross_entropy(sigmoid(z), y)`` wherever that one is not clamped, and exact
-    for any ``z``: the loss of a confident mistake keeps growing like ``|z|``.
-
-    Args:
-        z (ndarray[m]): logits ``X w + b``.
-        y (ndarray[m]): labels in {0, 1}.
-
-    Returns:
-        float: the mean loss J.
+    for any ``z``: the loss of a confident mistake keeps growing like ``|z|``. ``z (ndarray[m])``
+    are the logits ``X w + b``, ``y (ndarray[m])`` labels in {0, 1}.
     """
     z = as_float_array(z, "z", ndim=1)
     y = as_binary_labels(y)
@@ -148,9 +118,7 @@ def logistic_loss_and_grad(w, b, X, y, l2: float = 0.0):
         dJ/dw = (1/m) X^T (y_hat - y) + (l2/m) w        # [n_x]
         dJ/db = (1/m) sum_i (y_hat_i - y_i)
 
-    The bias is not regularised.
-
-    Returns ``(J, dw, db)``: a float, ``ndarray[n_x]``, a float; ``y`` holds labels in {0, 1}.
+    Returns ``(J, dw, db)``; ``y`` holds labels in {0, 1}; the bias is not regularised.
     """
     X = as_float_array(X, "X", ndim=2)
     y = as_binary_labels(y)
@@ -179,8 +147,7 @@ class LogisticRegression(LinearClassifier):
     Minimises ``J(w, b) = (1/m) sum_i L(y_hat_i, y_i) + (l2 / 2m) ||w||^2`` from ``w = 0, b = 0``.
     The cost is convex, so gradient descent with a small enough ``lr`` approaches the unique
     minimum. scikit-learn's ``LogisticRegression(C=1/l2)`` minimises the same cost times ``m/l2``.
-    Arguments ``lr``, ``epochs``, ``l2`` as in ``LinearClassifier``; after ``fit``,
-    ``coef_ (ndarray[n_x])`` is w, ``intercept_`` (a float) is b, and ``history_[0]`` is log 2.
+    After ``fit``, ``coef_ (ndarray[n_x])`` is w, ``intercept_`` b and ``history_[0]`` log 2.
     """
 
     def _labels(self, y) -> np.ndarray:
@@ -190,26 +157,13 @@ class LogisticRegression(LinearClassifier):
         return _logistic_loss_and_grad(w, b, X, y, self.l2)
 
     def predict_proba(self, X) -> np.ndarray:
-        """``p(y=1|x) = sigma(w^T x + b)`` for each row of ``X``.
-
-        Args:
-            X (ndarray[m, n_x]).
-
-        Returns:
-            ndarray[m]: probabilities (a 1-D array, unlike scikit-learn's ``[m, 2]``).
-        """
+        """``p(y=1|x) = sigma(w^T x + b)`` for each row of ``X``: ``ndarray[m]`` (1-D, unlike
+        scikit-learn's ``[m, 2]``)."""
         return sigmoid(self.decision_function(X))
 
     def predict(self, X, threshold: float = 0.5) -> np.ndarray:
-        """Labels ``1[p(y=1|x) >= threshold]`` as int64.
-
-        Args:
-            X (ndarray[m, n_x]).
-            threshold (float): in (0, 1); 0.5 is the boundary ``w^T x + b = 0``.
-
-        Returns:
-            ndarray[m]: labels in {0, 1}.
-        """
+        """Labels ``1[p(y=1|x) >= threshold]`` in {0, 1} as int64; ``threshold`` in (0, 1), where
+        0.5 is the boundary ``w^T x + b = 0``."""
         if not 0 < threshold < 1:
             raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
         return (self.predict_proba(X) >= threshold).astype(np.int64)

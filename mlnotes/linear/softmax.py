@@ -26,14 +26,8 @@ def softmax(z, axis: int = -1) -> np.ndarray:
 
     Subtracting ``max_k z_k`` first leaves the result unchanged (it multiplies numerator and
     denominator by the same ``exp(-max z)``) and keeps every ``exp`` argument <= 0, so logits
-    of +-1000 neither overflow nor give ``nan``.
-
-    Args:
-        z (ndarray[..., C]): scores (logits).
-        axis (int): the class axis.
-
-    Returns:
-        ndarray[..., C]: non-negative, summing to 1 along ``axis``.
+    of +-1000 neither overflow nor give ``nan``. ``z (ndarray[..., C])``: logits, classes along
+    ``axis``.
     """
     return _softmax(as_float_array(z, "z"), axis)
 
@@ -47,12 +41,7 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """``log softmax(z)_j = z_j - log sum_k exp(z_k)``, computed without forming ``softmax(z)``.
 
-    Args:
-        z (ndarray[..., C]): scores (logits).
-        axis (int): the class axis.
-
-    Returns:
-        ndarray[..., C]: log-probabilities, all <= 0, finite for finite ``z``.
+    Log-probabilities, all <= 0 and finite for finite ``z``, along the class ``axis``.
     """
     return _log_softmax(as_float_array(z, "z"), axis)
 
@@ -63,14 +52,9 @@ def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
 
 
 def one_hot(y, num_classes: int) -> np.ndarray:
-    """One-hot rows: ``Y[i, j] = 1`` if ``y[i] == j`` else 0.
+    """One-hot rows ``Y (ndarray[m, C])``, float64: ``Y[i, j] = 1`` if ``y[i] == j`` else 0.
 
-    Args:
-        y (ndarray[m]): integer labels in [0, num_classes).
-        num_classes (int): C >= 1.
-
-    Returns:
-        ndarray[m, C]: float64.
+    ``y (ndarray[m])`` holds integer labels in [0, C), ``C = num_classes >= 1``.
     """
     num_classes = check_scalar(num_classes, "num_classes", low=1, integer=True)
     y = as_class_labels(y, num_classes)
@@ -84,15 +68,8 @@ def cross_entropy(logits, y) -> float:
 
         L(y_hat, y) = -sum_j y_j log y_hat_j,   y_hat = softmax(z),   J = (1/m) sum_i L_i
 
-    computed as ``-sum_j y_j log_softmax(z)_j``, stable for any logits.
-
-    Args:
-        logits (ndarray[m, C]): scores z.
-        y (ndarray[m] | ndarray[m, C]): integer labels in [0, C), or one-hot (or any
-            probability) rows.
-
-    Returns:
-        float: the mean loss J.
+    computed as ``-sum_j y_j log_softmax(z)_j``, stable for any logits ``z (ndarray[m, C])``.
+    ``y`` holds integer labels ``[m]`` in [0, C), or one-hot (or any probability) rows ``[m, C]``.
     """
     logits = as_float_array(logits, "logits", ndim=2)
     Y = _target_rows(y, logits.shape[1])
@@ -144,9 +121,8 @@ class SoftmaxRegression(LinearClassifier):
     Minimises ``J = (1/m) sum_i -log p(y_i|x_i) + (l2 / 2m) ||W||^2`` by batch gradient descent
     from ``W = 0, b = 0``. The number of classes C is ``max(y) + 1`` of the labels seen in
     ``fit`` unless ``num_classes`` is given (when some classes may be missing from the training
-    labels). ``lr``, ``epochs``, ``l2`` as in ``LinearClassifier``; after ``fit``,
-    ``coef_ (ndarray[n_x, C])`` is W (the transpose of scikit-learn's), ``intercept_ (ndarray[C])``
-    is b, and ``history_[0]`` is log C.
+    labels). After ``fit``, ``coef_ (ndarray[n_x, C])`` is W (the transpose of scikit-learn's),
+    ``intercept_ (ndarray[C])`` is b, and ``history_[0]`` is log C.
     """
 
     def __init__(self, lr=0.1, epochs=1000, l2=0.0, num_classes: int | None = None):
@@ -175,7 +151,7 @@ class SoftmaxRegression(LinearClassifier):
 
 
 def _target_rows(y, num_classes: int) -> np.ndarray:
-    """Integer labels become one-hot rows; rows of probabilities are checked and kept."""
+    # integer labels become one-hot rows; rows of probabilities are checked and kept
     y = np.asarray(y)
     if y.ndim == 1:
         return one_hot(y, num_classes)

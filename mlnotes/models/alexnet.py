@@ -35,8 +35,8 @@ class AlexNet(nn.Module):
 
     The paper's network had 96, 256, 384, 384 and 256 filters split over two GPUs, and local
     response normalisation; this is the one-GPU variant of Krizhevsky's "One weird trick" paper
-    that torchvision ships (its ImageNet weights load into this module). An adaptive average
-    pooling to 6×6 lets inputs other than 224×224 (at least 63×63) reach the classifier.
+    that torchvision ships. An adaptive average pooling to 6×6 lets inputs other than 224×224
+    (at least 63×63) reach the classifier.
     Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``.
     """
 
@@ -77,6 +77,6 @@ class AlexNet(nn.Module):
 
 
 def alexnet(num_classes: int = 1000, in_channels: int = 3, weights: str | None = None) -> AlexNet:
-    """An :class:`AlexNet`; ``weights`` as in :func:`load_weights`."""
+    """An :class:`AlexNet`, with ``weights`` as in :func:`load_weights`."""
     model = AlexNet(num_classes=num_classes, in_channels=in_channels)
     return load_weights(model, "alexnet", weights, num_classes=num_classes, in_channels=in_channels)

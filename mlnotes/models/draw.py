@@ -1,4 +1,5 @@
-"""Drawing a network as the sequence of volumes its layers produce."""
+"""Drawing networks: a summary as the sequence of volumes its layers produce, and diagrams of a
+residual block and an Inception module, read from the modules themselves."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from torch import nn
 from mlnotes.models.summary import Summary
 
 COLORS = {"conv": "tab:blue", "pool": "tab:orange", "fc": "tab:green", "input": "0.6"}
+BLOCK_COLORS = {
+    "conv": "#9ecae1",  # light blue: k×k convolutions
+    "1x1": "#a1d99b",  # light green: 1×1 convolutions (bottlenecks, projections)
+    "bn": "#fdd0a2",  # light orange: batch norm
+    "relu": "#dadaeb",  # light purple: ReLU
+    "pool": "#fdae6b",  # orange: pooling
+    "data": "0.9",  # grey: the block's input and output
+}
+ARROW = {"arrowstyle": "-|>", "mutation_scale": 9, "lw": 0.9, "color": "0.2"}
 
 
 def plot_architecture(table: Summary, ax=None, title: str | None = None):
@@ -21,19 +31,17 @@ def plot_architecture(table: Summary, ax=None, title: str | None = None):
     log2 of the channel count C; a fully connected layer is a thin bar whose height grows with
     log10 of its units. Labels give ``C×H×W`` (or the units) and the layer.
     """
-    steps = [("input", table.input_size, "input")] + [
-        (_role(row.kind), row.output_shape, _label(row)) for row in table.rows if _role(row.kind)
-    ]
+    roles = [(_role(row.kind), row.output_shape) for row in table.rows]
+    steps = [("input", "input", table.input_size)] + [(*r, shape) for r, shape in roles if r]
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6.0, 0.75 * len(steps)), 3.2))
     height0 = table.input_size[-2] if len(table.input_size) == 3 else 1
-    units_max = max((s[1][0] for s in steps if len(s[1]) == 1), default=10)
-    for i, (role, shape, label) in enumerate(steps):
+    units_max = max((s[2][0] for s in steps if len(s[2]) == 1), default=10)
+    for i, (role, label, shape) in enumerate(steps):
         if len(shape) == 3:
-            channels, height, width = shape
             box_h = max(0.06, shape[1] / height0)
-            box_w = 0.12 + 0.06 * math.log2(channels)
-            text = _shape(channels, height, width)
+            box_w = 0.12 + 0.06 * math.log2(shape[0])
+            text = _shape(*shape)
         else:
             box_h = 0.15 + 0.85 * math.log10(shape[0]) / math.log10(max(units_max, 10))
             box_w = 0.1
@@ -51,79 +59,51 @@ def plot_architecture(table: Summary, ax=None, title: str | None = None):
     return ax
 
 
-def _role(kind: str) -> str | None:
-    if kind == "Conv2d":
-        return "conv"
+def _role(kind: str) -> tuple[str, str] | None:
+    # the colour key and label of a layer's box; None for the layers not drawn
     if "Pool" in kind:
-        return "pool"
-    return "fc" if kind == "Linear" else None
-
-
-def _label(row) -> str:
-    return {"conv": "conv", "pool": "max pool" if "Max" in row.kind else "avg pool", "fc": "fc"}[
-        _role(row.kind)
-    ]
-
-
-def _box(ax, x, y, text, color, width=2.6, height=0.62, fontsize=8):
-    """A rounded box centred on (x, y) with ``text`` in it; returns its patch."""
-    patch = FancyBboxPatch(
-        (x - width / 2, y - height / 2),
-        width,
-        height,
-        boxstyle="round,pad=0.02,rounding_size=0.12",
-        facecolor=color,
-        edgecolor="0.25",
-        lw=0.8,
-        zorder=2,
-    )
-    ax.add_patch(patch)
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=3)
-    return patch
-
-
-def _arrow(ax, start, end, label=None, label_side="right"):
-    """An arrow from ``start`` to ``end``, with an optional label beside its middle."""
-    ax.add_patch(
-        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, lw=0.9, color="0.2")
-    )
-    if label:
-        offset = 0.12 if label_side == "right" else -0.12
-        ax.text(
-            (start[0] + end[0]) / 2 + offset,
-            (start[1] + end[1]) / 2,
-            label,
-            ha="left" if label_side == "right" else "right",
-            va="center",
-            fontsize=7,
-            color="0.3",
-        )
+        return "pool", "max pool" if "Max" in kind else "avg pool"
+    return {"Conv2d": ("conv", "conv"), "Linear": ("fc", "fc")}.get(kind)
 
 
 def _shape(channels: int, height: int, width: int) -> str:
     return f"{channels}×{height}×{width}"
 
 
-BLOCK_COLORS = {
-    "conv": "#9ecae1",  # light blue: k×k convolutions
-    "1x1": "#a1d99b",  # light green: 1×1 convolutions (bottlenecks, projections)
-    "bn": "#fdd0a2",  # light orange: batch norm
-    "relu": "#dadaeb",  # light purple: ReLU
-    "pool": "#fdae6b",  # orange: pooling
-    "data": "0.9",  # grey: the block's input and output
-}
+def _box(ax, x, y, text, color, width=2.6, height=0.62, fontsize=8):
+    # a rounded box centred on (x, y) with text in it
+    corner = (x - width / 2, y - height / 2)
+    style = {"boxstyle": "round,pad=0.02,rounding_size=0.12", "edgecolor": "0.25", "lw": 0.8}
+    ax.add_patch(FancyBboxPatch(corner, width, height, facecolor=color, zorder=2, **style))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=3)
+
+
+def _arrow(ax, start, end, label=None):
+    ax.add_patch(FancyArrowPatch(start, end, **ARROW))
+    if label:  # beside the arrow's middle
+        x, y = (start[0] + end[0]) / 2 + 0.12, (start[1] + end[1]) / 2
+        ax.text(x, y, label, ha="left", va="center", fontsize=7, color="0.3")
+
+
+def _finish(ax, xlim, ylim, title):
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
 
 
 def plot_residual_block(
     block: nn.Module, input_size: tuple[int, int, int], ax=None, title: str | None = None
 ):
-    """Draw a ``BasicBlock`` as a diagram: its two convolutions, batch norms and ReLUs on the
-    main path, its shortcut (identity, or the projection 1×1 convolution and batch norm) on the
-    right, and the addition before the last ReLU; arrows carry the shapes ``C×H×W``.
+    """Draw a ``BasicBlock`` of input ``input_size = (C, H, W)``; return the matplotlib Axes.
 
-    The numbers (channels, stride, shapes) are read from ``block``'s layers, so the drawing is
-    of the module itself; a plain block (``shortcut=False``) is drawn without the shortcut.
-    ``input_size`` is ``(C, H, W)`` of the block's input. Returns the matplotlib Axes.
+    The main path shows its two convolutions, batch norms and ReLUs, the shortcut (identity, or
+    the projection 1×1 convolution and batch norm; none in a plain block) runs on the right to
+    the addition before the last ReLU, and arrows carry the shapes ``C×H×W``. The numbers are
+    read from ``block``'s layers, so the drawing is of the module itself.
     """
     from mlnotes.models.resnet import BasicBlock
 
@@ -153,77 +133,45 @@ def plot_residual_block(
     previous = 11.2
     for i, (y, text, color) in enumerate(steps):
         _box(ax, x, y, text, color)
-        label = shape_out if i in (0, 3) else None  # the shape each convolution produces
-        _arrow(ax, (x, previous - 0.31), (x, y + 0.31), label=None)
-        if label:
-            ax.text(x - 1.4, y - 0.5, label, ha="right", va="center", fontsize=7, color="0.3")
+        _arrow(ax, (x, previous - 0.31), (x, y + 0.31))
+        if i in (0, 3):  # the shape each convolution produces
+            ax.text(x - 1.4, y - 0.5, shape_out, ha="right", va="center", fontsize=7, color="0.3")
         previous = y
     plus_y = 4.7
     ax.add_patch(Circle((x, plus_y), 0.28, facecolor="white", edgecolor="0.2", lw=1.0))
     residual = block.downsample is not None
     ax.text(x, plus_y, "+" if residual else "", ha="center", va="center", fontsize=12)
     _arrow(ax, (x, previous - 0.31), (x, plus_y + 0.28))
-    ax.text(
-        x - 0.2,
-        (previous - 0.31 + plus_y + 0.28) / 2,
-        "$z^{[l+2]}$",
-        ha="right",
-        va="center",
-        fontsize=8,
-    )
+    middle = (previous - 0.31 + plus_y + 0.28) / 2
+    ax.text(x - 0.2, middle, "$z^{[l+2]}$", ha="right", va="center", fontsize=8)
     _box(ax, x, 3.5, "ReLU", c["relu"])
     _arrow(ax, (x, plus_y - 0.28), (x, 3.5 + 0.31))
     _box(ax, x, 2.3, f"$a^{{[l+2]}}$  {shape_out}", c["data"])
     _arrow(ax, (x, 3.5 - 0.31), (x, 2.3 + 0.31))
     if residual:
-        right = 4.4
+        right, side = 4.4, {"ha": "left", "va": "center", "fontsize": 7.5}
         ax.plot([x + 1.3, right, right], [11.2, 11.2, plus_y], color="0.2", lw=0.9)
         if isinstance(block.downsample, nn.Identity):
-            ax.text(
-                right + 0.12, 8.0, "identity\n(no parameters)", ha="left", va="center", fontsize=7.5
-            )
+            ax.text(right + 0.12, 8.0, "identity\n(no parameters)", **side)
         else:
             proj = block.downsample[0]
-            _box(
-                ax,
-                right,
-                8.6,
-                f"1×1 conv, {proj.out_channels}\nstride {proj.stride[0]}",
-                c["1x1"],
-                width=1.7,
-                height=0.8,
-            )
+            text = f"1×1 conv, {proj.out_channels}\nstride {proj.stride[0]}"
+            _box(ax, right, 8.6, text, c["1x1"], width=1.7, height=0.8)
             _box(ax, right, 7.4, "batch norm", c["bn"], width=1.7)
-            ax.text(right + 0.95, 8.0, "projection\n$W_s$", ha="left", va="center", fontsize=7.5)
-        ax.add_patch(
-            FancyArrowPatch(
-                (right, plus_y),
-                (x + 0.28, plus_y),
-                arrowstyle="-|>",
-                mutation_scale=9,
-                lw=0.9,
-                color="0.2",
-            )
-        )
-    ax.set_xlim(0.2, 6.0)
-    ax.set_ylim(1.7, 11.8)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax
+            ax.text(right + 0.95, 8.0, "projection\n$W_s$", **side)
+        _arrow(ax, (right, plus_y), (x + 0.28, plus_y))
+    return _finish(ax, (0.2, 6.0), (1.7, 11.8), title)
 
 
 def plot_inception_module(
     module: nn.Module, input_size: tuple[int, int, int], ax=None, title: str | None = None
 ):
-    """Draw an ``Inception`` module as a diagram: the input, its four branches side by side
-    (1×1; 1×1 then 3×3; 1×1 then 5×5; 3×3 max pooling then 1×1), each branch's output shape,
-    and their concatenation along the channels.
+    """Draw an ``Inception`` module of input ``input_size = (C, H, W)``; return the matplotlib Axes.
 
-    Filter counts and kernel sizes are read from ``module``'s layers (each convolution box is a
+    The input, its four branches side by side (1×1; 1×1 then 3×3; 1×1 then 5×5; 3×3 max pooling
+    then 1×1), each branch's output shape, and their concatenation along the channels. Filter
+    counts and kernel sizes are read from ``module``'s layers (each convolution box is a
     ``BasicConv2d``: convolution, batch norm, ReLU), so the drawing is of the module itself.
-    ``input_size`` is ``(C, H, W)`` of the module's input. Returns the matplotlib Axes.
     """
     from mlnotes.models.googlenet import Inception
 
@@ -262,20 +210,8 @@ def plot_inception_module(
             previous, label = y - 0.36, _shape(channels, height, width)
         _arrow(ax, (x, previous), (x, bottom + 0.31), label=label)
     total = sum(outputs)
-    _box(
-        ax,
-        6.1,
-        bottom,
-        f"concatenate along the channels: {' + '.join(map(str, outputs))} = {total}",
-        c["data"],
-        width=11.2,
-    )
+    text = f"concatenate along the channels: {' + '.join(map(str, outputs))} = {total}"
+    _box(ax, 6.1, bottom, text, c["data"], width=11.2)
     _box(ax, 6.1, 0.3, f"output  {_shape(total, height, width)}", c["data"], width=3.2)
     _arrow(ax, (6.1, bottom - 0.31), (6.1, 0.3 + 0.31))
-    ax.set_xlim(0.2, 12.0)
-    ax.set_ylim(-0.2, 7.1)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax
+    return _finish(ax, (0.2, 12.0), (-0.2, 7.1), title)

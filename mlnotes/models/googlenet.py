@@ -1,7 +1,4 @@
-"""GoogLeNet: a stack of Inception modules.
-
-Module names and shapes follow torchvision's ``googlenet.py`` so that its ImageNet weights load
-with ``strict=True``. The auxiliary classifiers the paper uses during training are left out.
+"""GoogLeNet: a stack of Inception modules (without the auxiliary classifiers the paper trains).
 
 Reference: C. Szegedy et al., "Going deeper with convolutions", CVPR 2015 (Fig. 2(b), Table 1).
 """
@@ -11,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mlnotes.core import check_images, check_scalar
+from mlnotes.core import check_choice, check_images, check_scalar
 from mlnotes.models.weights import IMAGENET_MEAN, IMAGENET_STD, load_weights
 
 
@@ -52,8 +49,7 @@ class Inception(nn.Module):
         large_kernel: int = 5,
     ):
         super().__init__()
-        if large_kernel not in (3, 5):
-            raise ValueError(f"large_kernel must be 3 or 5, got {large_kernel!r}")
+        check_choice(large_kernel, "large_kernel", (3, 5))
         self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1)
         self.branch2 = nn.Sequential(
             BasicConv2d(in_channels, ch3x3red, kernel_size=1),
@@ -88,7 +84,7 @@ INCEPTION_CONFIGS = {
 
 
 class GoogLeNet(nn.Module):
-    """GoogLeNet without its auxiliary classifiers: 6,624,904 parameters for 1000 classes.
+    """GoogLeNet: 6,624,904 parameters for 1000 classes.
 
     Stem (7×7 convolution, pooling, 1×1 and 3×3 convolutions), nine Inception modules in three
     groups separated by max pooling, global average pooling, dropout 0.2 and one linear layer.
@@ -159,10 +155,9 @@ def googlenet(
     weights: str | None = None,
     transform_input: bool | None = None,
 ) -> GoogLeNet:
-    """A :class:`GoogLeNet`; ``weights`` as in :func:`load_weights`. ``transform_input=None``
-    turns the input transform on exactly for ``weights="imagenet"`` (as torchvision does), so
-    that the network takes ImageNet-normalised images like the others; pass ``True`` for a local
-    copy of those weights."""
+    """A :class:`GoogLeNet`. ``transform_input=None`` turns the input transform on exactly for
+    ``weights="imagenet"`` (as torchvision does), so that the network takes ImageNet-normalised
+    images like the others; pass ``True`` for a local copy of those weights."""
     if transform_input is None:
         transform_input = weights == "imagenet"
     model = GoogLeNet(num_classes, in_channels, transform_input=transform_input)

@@ -1,8 +1,7 @@
 """ResNet: deep networks of residual blocks, ``a^[l+2] = g(z^[l+2] + a^[l])``.
 
-The layout, names and initialisation follow torchvision's ``resnet.py``, so that a torchvision
-state_dict loads into these modules with ``strict=True``. Like torchvision (and unlike the
-paper's original design), a bottleneck block downsamples in its 3×3 convolution ("ResNet v1.5").
+Like torchvision (and unlike the paper's original design), a bottleneck block downsamples in
+its 3×3 convolution ("ResNet v1.5").
 
 Reference: K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image recognition",
 CVPR 2016 (Fig. 2 and 5, Table 1; Eq. (2): the projection shortcut, option B).
@@ -28,8 +27,7 @@ def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
 
 
 def make_shortcut(in_channels: int, out_channels: int, stride: int, residual: bool = True):
-    """The shortcut of a block: ``None`` in a plain block (``residual=False``); the identity
-    ``a`` when the block keeps the shape; else the projection ``BN(W_s * a)``."""
+    """A block's shortcut: ``None`` (plain), the identity, or the projection ``BN(W_s * a)``."""
     if not residual:
         return None
     if stride == 1 and in_channels == out_channels:
@@ -69,9 +67,8 @@ class Bottleneck(nn.Module):
 
         z = BN(W3 * relu(BN(W2 * relu(BN(W1 * a)))))      a_out = relu(z + shortcut(a))
 
-    The 3×3 convolution works on ``width = out_channels / 4`` channels, so a bottleneck block on
-    256 channels costs about as much as a basic block on 64. ``stride`` and ``shortcut`` as in
-    :class:`BasicBlock` (the stride is applied in the 3×3 convolution).
+    The 3×3 convolution (which applies the stride) works on ``out_channels / 4`` channels, so a
+    bottleneck block on 256 channels costs about as much as a basic block on 64.
     """
 
     expansion = 4
@@ -96,8 +93,7 @@ class Bottleneck(nn.Module):
 
 
 class ResNet(nn.Module):
-    """The ImageNet ResNet: a 7×7 stem, four stages of blocks, global average pooling, one
-    fully connected layer.
+    """The ImageNet ResNet: a 7×7 stem, four stages of blocks, average pooling, one linear layer.
 
     ========  ===================  ========================================
     stage     output (224 input)   blocks
@@ -159,8 +155,7 @@ def make_stage(
     stride: int,
     shortcut: bool = True,
 ) -> nn.Sequential:
-    """A stage ("conv2_x", "conv3_x", ...): ``count`` blocks in a row, the first of which takes
-    ``in_channels`` and applies ``stride``."""
+    """A stage ("conv2_x", ...): ``count`` blocks; the first takes ``in_channels``, ``stride``."""
     blocks = [block(in_channels, out_channels, stride, shortcut)]
     blocks += [block(out_channels, out_channels, 1, shortcut) for _ in range(count - 1)]
     return nn.Sequential(*blocks)
@@ -172,8 +167,7 @@ def _resnet(name, block, layers, num_classes, in_channels, weights) -> ResNet:
 
 
 def resnet18(num_classes: int = 1000, in_channels: int = 3, weights: str | None = None) -> ResNet:
-    """ResNet-18: basic blocks (2, 2, 2, 2); 11,689,512 parameters for 1000 classes.
-    ``weights``: ``"imagenet"``, a URL or a ``.pth`` file (see :func:`load_weights`)."""
+    """ResNet-18: basic blocks (2, 2, 2, 2); 11,689,512 parameters for 1000 classes."""
     return _resnet("resnet18", BasicBlock, (2, 2, 2, 2), num_classes, in_channels, weights)
 
 

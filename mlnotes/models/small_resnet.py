@@ -1,5 +1,4 @@
-"""The small ResNet for 32×32 CIFAR-10 images, depth 6n + 2, and its "plain" counterpart (the
-same layers without the additions), so that the two can be compared depth for depth.
+"""The small ResNet for 32×32 CIFAR-10 images, depth 6n + 2, and its "plain" counterpart.
 
 Reference: K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image recognition",
 CVPR 2016, Section 4.2 and Fig. 6.
@@ -76,9 +75,8 @@ def small_resnet(
     shortcut: bool = True,
     widths: tuple[int, int, int] = (16, 32, 64),
 ) -> SmallResNet:
-    """The CIFAR-10 ResNet of ``depth = 6n + 2`` weighted layers (20, 32, 44, 56, 110 in the
-    paper), ``n = (depth - 2) / 6`` blocks per stage; ``shortcut=False``: its plain counterpart.
-    The other arguments as in :class:`SmallResNet`."""
+    """The :class:`SmallResNet` of ``depth = 6n + 2`` weighted layers (20, 32, 44, 56, 110 in the
+    paper), ``n = (depth - 2) / 6`` blocks per stage."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(
             f"depth must be 6n + 2 for a whole n >= 1 (8, 14, 20, 26, 32, ...), got {depth!r}"

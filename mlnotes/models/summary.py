@@ -61,9 +61,8 @@ class Summary:
 
 
 def summary(model: nn.Module, input_size, depth: int | None = None) -> Summary:
-    """Run one example of ``input_size`` (its shape without the batch, e.g. ``(1, 32, 32)``)
-    through ``model``, in ``eval()`` mode (its mode is restored) and without gradients, and
-    tabulate its layers.
+    """Tabulate the layers of ``model`` run (in ``eval()`` mode, then restored, without
+    gradients) on one example of ``input_size`` (its shape without the batch, e.g. ``(1, 32, 32)``).
 
     Each row is one call of a module that is a leaf (has no children) or sits ``depth`` levels
     below the model (``depth=1``: the model's direct children; ``None``: every leaf).

@@ -1,8 +1,7 @@
 """VGG: only 3×3 convolutions and 2×2 max pooling.
 
 The family is one configuration table: each entry lists the output channels of the 3×3
-convolutions in order, with ``"M"`` for a 2×2 max pooling. Module names and shapes follow
-torchvision's ``vgg.py``, so its ImageNet weights load with ``strict=True``.
+convolutions in order, with ``"M"`` for a 2×2 max pooling.
 
 Reference: K. Simonyan, A. Zisserman, "Very deep convolutional networks for large-scale image
 recognition", ICLR 2015 (Table 1, Section 2.1).
@@ -27,11 +26,8 @@ VGG_CONFIGS: dict[str, list[int | str]] = {
 
 def make_features(config: list[int | str], in_channels: int = 3) -> nn.Sequential:
     """The convolutional part of a VGG: a 3×3 convolution (padding 1) + ReLU per number in
-    ``config``, a 2×2 max pooling (stride 2) per ``"M"``.
-
-    Padding 1 keeps the height and width of every 3×3 convolution; each pooling halves them,
-    and the next block doubles the channels: 224 × 224 × 64 → 112 × 112 × 128 → ... → 7 × 7 × 512.
-    """
+    ``config``, a 2×2 max pooling (stride 2) per ``"M"``. Each pooling halves the height and width,
+    the next block doubles the channels: 224 × 224 × 64 → 112 × 112 × 128 → ... → 7 × 7 × 512."""
     layers: list[nn.Module] = []
     channels = in_channels
     for item in config:
@@ -44,11 +40,10 @@ def make_features(config: list[int | str], in_channels: int = 3) -> nn.Sequentia
 
 
 class VGG(nn.Module):
-    """A VGG network: ``features`` (from :func:`make_features`), an adaptive average pooling to
-    7×7, and three fully connected layers 25088 → 4096 → 4096 → ``num_classes``.
+    """A VGG: ``make_features(config)`` (a :data:`VGG_CONFIGS` entry), an adaptive average pooling
+    to 7×7, and three fully connected layers 25088 → 4096 → 4096 → ``num_classes``.
 
-    VGG-16 has 138,357,544 parameters for 1000 classes, 89 % of them in the fully connected
-    layers (the first alone has 102,764,544). ``config`` is a :data:`VGG_CONFIGS` entry.
+    89 % of VGG-16's parameters are in the fully connected layers (102,764,544 in the first).
     Shapes: ``x (Tensor[N, in_channels, H, W]) -> logits (Tensor[N, num_classes])``, H, W >= 32.
     """
 

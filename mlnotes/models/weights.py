@@ -1,7 +1,7 @@
 """Initial weights (He et al., 2015) and published ImageNet weights (torchvision's, via torch.hub).
 
-mlnotes' networks use torchvision's module names and shapes, so torchvision's weight files load
-into them unchanged with ``strict=True``: every key must match, none may be missing or extra.
+torchvision's weight files load into mlnotes' networks with ``strict=True``: every key must
+match, none may be missing or extra.
 
 Reference: K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers", ICCV 2015.
 """
@@ -54,7 +54,6 @@ def load_weights(
     progress: bool = True,
 ) -> nn.Module:
     """Load ``weights`` into ``model`` with ``load_state_dict(strict=True)``; return ``model``.
-
     ``weights``: ``None`` keeps the random initialisation; ``"imagenet"`` downloads
     torchvision's file for ``name`` (a :data:`WEIGHTS_URLS` key); a string with ``://`` goes
     through ``torch.hub.load_state_dict_from_url`` (cached in ``model_dir``, by default

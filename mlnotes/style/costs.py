@@ -1,5 +1,6 @@
 """The costs of neural style transfer: content, Gram matrix, style per layer and over
-layers, and their weighted sum (Ng's notation; activations are torch tensors).
+layers, and their weighted sum (Ng's notation; activations are torch tensors
+``Tensor[C, H, W]`` or ``Tensor[N, C, H, W]``; a batch's costs are summed).
 
 Reference: Gatys, Ecker and Bethge, "Image style transfer using convolutional neural networks",
 CVPR 2016, Eqs. 1-7; Ng, Deep Learning Specialization, course 4, week 4 (the normalisations).
@@ -11,16 +12,13 @@ from collections.abc import Mapping
 
 import torch
 
-from mlnotes.core import check_scalar
+from mlnotes.core import check_float_tensor, check_scalar
 
 
 def _check_activations(a, name: str) -> None:
-    if not isinstance(a, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(a).__name__}")
+    check_float_tensor(a, name)
     if a.ndim not in (3, 4):
         raise ValueError(f"{name} must have shape (C, H, W) or (N, C, H, W), got {tuple(a.shape)}")
-    if not a.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {a.dtype}")
 
 
 def _check_pair(a_X, a_G, name_X: str) -> None:
@@ -38,13 +36,8 @@ def gram_matrix(a: torch.Tensor) -> torch.Tensor:
 
     Entry (k, k') is the unnormalised (uncentred) correlation of channels k and k' over all
     positions: large when the two features fire at the same places. It forgets *where* they fire,
-    which is why it describes style and texture rather than content.
-
-    Args:
-        a (Tensor[C, H, W] | Tensor[N, C, H, W]): activations.
-
-    Returns:
-        Tensor[C, C] | Tensor[N, C, C]: symmetric and positive semi-definite (Gatys Eq. 3).
+    which is why it describes style and texture rather than content. Returns ``Tensor[C, C]``
+    (or ``[N, C, C]``), symmetric and positive semi-definite (Gatys Eq. 3).
     """
     _check_activations(a, "a")
     unrolled = a.flatten(start_dim=-2)  # [..., C, H W]
@@ -52,15 +45,9 @@ def gram_matrix(a: torch.Tensor) -> torch.Tensor:
 
 
 def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
-    """Content cost ``J_content = 1 / (4 n_H n_W n_C) * sum (a(C) - a(G))**2``.
+    """Content cost ``J_content = 1 / (4 n_H n_W n_C) * sum (a(C) - a(G))**2`` at one layer.
 
-    Args:
-        a_C (Tensor[C, H, W] | Tensor[N, C, H, W]): activations of the content image at layer l.
-        a_G (Tensor[C, H, W] | Tensor[N, C, H, W]): activations of the generated image, same shape.
-
-    Returns:
-        Tensor[]: the cost (a scalar), summed over the N images of a batch. Gatys's Eq. 1 has
-        1/2 where Ng's exercise has 1/(4 n_H n_W n_C).
+    Gatys's Eq. 1 has 1/2 where Ng's exercise has 1/(4 n_H n_W n_C).
     """
     _check_pair(a_C, a_G, "a_C")
     n_C, n_H, n_W = a_G.shape[-3:]
@@ -70,13 +57,7 @@ def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
 def layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
     """Style cost at one layer ``J_style^l = 1 / (4 n_C**2 (n_H n_W)**2) * sum (G(S) - G(G))**2``.
 
-    Args:
-        a_S (Tensor[C, H, W] | Tensor[N, C, H, W]): activations of the style image at layer l.
-        a_G (Tensor[C, H, W] | Tensor[N, C, H, W]): activations of the generated image, same shape.
-
-    Returns:
-        Tensor[]: the cost (a scalar), summed over the N images of a batch (Gatys Eq. 4 with
-        N_l = n_C and M_l = n_H n_W).
+    Gatys's Eq. 4 with N_l = n_C and M_l = n_H n_W.
     """
     _check_pair(a_S, a_G, "a_S")
     n_C, n_H, n_W = a_G.shape[-3:]
@@ -102,14 +83,8 @@ def style_cost(
 ) -> torch.Tensor:
     """Style cost over several layers ``J_style = sum_l lambda_l J_style^l``.
 
-    Args:
-        feats_S (dict[str, Tensor[N, C, H, W]]): the style image's activations, by layer name.
-        feats_G (dict[str, Tensor[N, C, H, W]]): the generated image's activations.
-        layer_weights (dict[str, float]): lambda_l >= 0 for each layer to use.
-
-    Returns:
-        Tensor[]: the weighted sum of :func:`layer_style_cost` over the layers of
-        ``layer_weights``.
+    ``feats_S`` and ``feats_G`` map layer names to activations; ``layer_weights`` gives
+    ``lambda_l >= 0`` for each layer to use.
     """
     weights = _check_layer_weights(layer_weights)
     for name in weights:
@@ -121,12 +96,10 @@ def style_cost(
 
 
 def total_cost(J_content, J_style, alpha: float = 10, beta: float = 40):
-    """Total cost ``J(G) = alpha J_content(C, G) + beta J_style(S, G)``.
+    """Total cost ``J(G) = alpha J_content(C, G) + beta J_style(S, G)``, ``alpha, beta >= 0``.
 
-    Args:
-        J_content (Tensor[] | float), J_style (Tensor[] | float): the two costs.
-        alpha (float), beta (float): their weights, >= 0; only the ratio alpha / beta matters
-            to the minimiser (the scale changes the step sizes); Ng's course uses 10 and 40.
+    Only the ratio alpha / beta matters to the minimiser (the scale changes the step sizes);
+    Ng's course uses 10 and 40.
     """
     alpha = check_scalar(alpha, "alpha", low=0)
     beta = check_scalar(beta, "beta", low=0)

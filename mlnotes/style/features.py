@@ -19,8 +19,7 @@ BACKBONES = ("vgg19-random", "vgg16-random", "vgg19-imagenet", "vgg16-imagenet")
 
 def vgg_layer_names(config: list[int | str]) -> list[str]:
     """Names of the modules of ``make_features(config)``, in order: ``conv1_1, relu1_1, conv1_2,
-    ..., pool1, conv2_1, ...`` (block b, convolution i within the block).
-    """
+    ..., pool1, conv2_1, ...`` (block b, convolution i within the block)."""
     names, block, conv = [], 1, 0
     for item in config:
         if item == "M":
@@ -48,20 +47,13 @@ def _init_random(features: nn.Sequential, seed: int) -> None:
 class VGGFeatures(nn.Module):
     """The activations of named layers of a VGG network, for style transfer.
 
-    A layer named ``convB_I`` returns the output of the ReLU after that convolution (as in
-    Gatys et al.). The network stops after the deepest requested layer. Images in [0, 1] are
-    normalised with the ImageNet mean and standard deviation first. The weights are frozen.
-
-    Args:
-        layers (sequence of str): layer names, e.g. ``("conv1_1", "conv4_2")``.
-        backbone (str): ``"vgg19-random"`` / ``"vgg16-random"``: seeded random weights (He
-            init), offline; ``"vgg19-imagenet"`` / ``"vgg16-imagenet"``: torchvision's ImageNet
-            weights through :func:`mlnotes.models.load_weights` (a download, then cached).
-        seed (int): seed of the random weights.
-        pooling (str): ``"avg"`` (Gatys et al.'s choice for synthesis, the default) or ``"max"``
-            (VGG's own).
-        progress (bool): show the download's progress bar.
-
+    A layer named ``convB_I`` (e.g. ``("conv1_1", "conv4_2")``) returns the output of the ReLU
+    after that convolution (as in Gatys et al.); the network stops after the deepest requested
+    layer. Images in [0, 1] are normalised with the ImageNet mean and standard deviation first;
+    the weights are frozen. ``backbone``: ``"vgg19-random"`` / ``"vgg16-random"`` have weights
+    He-initialised from ``seed``, offline; ``"vgg19-imagenet"`` / ``"vgg16-imagenet"`` load
+    torchvision's ImageNet weights (:func:`mlnotes.models.load_weights`, a download, then
+    cached). ``pooling``: ``"avg"`` (Gatys et al.'s choice for synthesis) or ``"max"`` (VGG's own).
     Shapes: ``x (Tensor[N, 3, H, W]) -> dict[name, Tensor[N, C_l, H_l, W_l]]``.
     """
 
@@ -72,7 +64,6 @@ class VGGFeatures(nn.Module):
         *,
         seed: int = 0,
         pooling: str = "avg",
-        progress: bool = True,
     ):
         super().__init__()
         check_choice(backbone, "backbone", BACKBONES)
@@ -109,11 +100,8 @@ class VGGFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The activations of ``self.layers`` for images ``x`` in [0, 1], by name."""
-        check_images(
-            x,
-            3,
-            min_size=2 ** sum(isinstance(m, nn.MaxPool2d | nn.AvgPool2d) for m in self.features),
-        )
+        poolings = sum(isinstance(m, nn.MaxPool2d | nn.AvgPool2d) for m in self.features)
+        check_images(x, 3, min_size=2**poolings)
         h = (x - self.mean) / self.std
         wanted = {i: n for n, i in self._index.items()}
         out = {}

@@ -28,8 +28,7 @@ SKIMAGE_IMAGES = (
 def image_to_tensor(image) -> torch.Tensor:
     """An RGB or grey image ``ndarray[H, W, 3]`` / ``[H, W]`` (uint8 in 0..255, or float in
     [0, 1]) as a float32 ``Tensor[1, 3, H, W]`` in [0, 1]; grey is repeated on the 3 channels,
-    an alpha channel is dropped.
-    """
+    an alpha channel is dropped."""
     image = np.asarray(image)
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)  # [H, W, 3]
@@ -42,15 +41,13 @@ def image_to_tensor(image) -> torch.Tensor:
         raise TypeError(f"image must be uint8 or float, got dtype {image.dtype}")
     elif image.min() < 0 or image.max() > 1:
         raise ValueError(f"a float image must be in [0, 1], got [{image.min()}, {image.max()}]")
-    return torch.as_tensor(
-        image.transpose(2, 0, 1)[None].copy(), dtype=torch.float32
-    )  # [1, 3, H, W]
+    image = image.transpose(2, 0, 1)[None].copy()  # [1, 3, H, W]
+    return torch.as_tensor(image, dtype=torch.float32)
 
 
 def tensor_to_image(x: torch.Tensor) -> np.ndarray:
     """A ``Tensor[1, 3, H, W]`` (or ``[3, H, W]``) as a float ``ndarray[H, W, 3]`` clipped to
-    [0, 1], ready for ``plt.imshow``.
-    """
+    [0, 1], ready for ``plt.imshow``."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim == 4 and x.shape[0] == 1:
@@ -62,13 +59,8 @@ def tensor_to_image(x: torch.Tensor) -> np.ndarray:
 
 def load_image(source, size=64) -> torch.Tensor:
     """Load an image as a ``Tensor[1, 3, H, W]`` in [0, 1], centre-cropped to the aspect ratio of
-    ``size`` and resized (with anti-aliasing) to it.
-
-    Args:
-        source (str | PathLike): a name of :data:`SKIMAGE_IMAGES` (shipped with scikit-image, no
-            download) or the path of an image file.
-        size (int | tuple[int, int]): the side of a square, or (H, W).
-    """
+    ``size`` (a square's side, or (H, W)) and resized (with anti-aliasing) to it. ``source`` is a
+    name of :data:`SKIMAGE_IMAGES` (shipped with scikit-image, no download) or an image file."""
     import skimage.data
     import skimage.io
     import skimage.transform

@@ -1,8 +1,7 @@
 """The optimisation of style transfer: the pixels of G minimise J(G) = alpha J_content +
 beta J_style by Adam or L-BFGS, with the loss history.
 
-Reference: Gatys et al., CVPR 2016, Section 2.3 and Eq. 7; Ng, Deep Learning Specialization,
-course 4, week 4.
+Reference: Gatys et al., CVPR 2016, Section 2.3 and Eq. 7.
 """
 
 from __future__ import annotations
@@ -26,13 +25,9 @@ OPTIMIZERS = ("adam", "lbfgs")
 
 @dataclass
 class TransferResult:
-    """What :func:`style_transfer` returns: the image and the costs of each step.
-
-    Attributes:
-        image (Tensor[1, 3, H, W]): the generated image G in [0, 1].
-        history (dict[str, list[float]]): ``"J"``, ``"J_content"``, ``"J_style"`` before each
-            step and after the last one (steps + 1 values each).
-    """
+    """What :func:`style_transfer` returns: the generated image G (``Tensor[1, 3, H, W]`` in
+    [0, 1]) and the ``history`` of ``"J"``, ``"J_content"``, ``"J_style"`` before each step and
+    after the last one (steps + 1 values each)."""
 
     image: torch.Tensor
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -68,27 +63,17 @@ def style_transfer(
 
     With ``style=None`` only the content cost is minimised (an image reconstructed from one
     layer's activations); with ``content=None`` only the style cost (texture synthesis from
-    Gram matrices). G is clipped to [0, 1] after every step.
-
-    Args:
-        extractor (VGGFeatures): must provide ``content_layer`` and every style layer.
-        content (Tensor[1, 3, H, W] | None), style (Tensor[1, 3, H, W] | None): images in [0, 1]
-            of the same size (at least one of them).
-        content_layer (str): layer of the content cost. The default, Gatys et al.'s ``conv4_2``,
-            suits ImageNet weights; a random network keeps too little of the image there, so
-            with ``"vgg19-random"`` take a shallower layer such as ``conv2_2``.
-        style_weights (dict[str, float] | None): lambda_l per layer, default 1/5 for each of
-            :data:`STYLE_LAYERS`.
-        alpha (float), beta (float): weights of the two costs (:func:`total_cost`).
-        steps (int): optimiser steps.
-        optimizer (str): ``"adam"`` or ``"lbfgs"`` (one iteration, so one forward-backward
-            pass, per step; no line search).
-        lr (float | None): step size; default 0.02 for Adam (pixels in [0, 1]), 1 for L-BFGS.
-        init (str): ``"content"`` (G = C), ``"random"`` (uniform noise) or ``"noisy"``
-            (``(1 - noise_ratio) C + noise_ratio U(0, 1)``); always random without content.
-        noise_ratio (float): in [0, 1].
-        seed (int): seed of the initial noise.
-        progress (bool): show a tqdm progress bar.
+    Gram matrices). ``content`` and ``style`` are ``Tensor[1, 3, H, W]`` in [0, 1], of one size;
+    G is clipped to [0, 1] after every step. ``extractor`` must provide ``content_layer`` and
+    every style layer. The default ``content_layer``, Gatys et al.'s ``conv4_2``, suits ImageNet
+    weights; a random network keeps too little of the image there, so with ``"vgg19-random"``
+    take a shallower layer such as ``conv2_2``. ``style_weights`` (lambda_l per layer) default
+    to 1/5 for each of :data:`STYLE_LAYERS`; ``alpha``, ``beta`` as in :func:`total_cost`.
+    ``optimizer="lbfgs"`` runs one iteration (one forward-backward pass) per step, no line
+    search; ``lr`` defaults to 0.02 for Adam (pixels in [0, 1]), 1 for L-BFGS. ``init``:
+    ``"content"`` (G = C), ``"random"`` (uniform noise) or ``"noisy"``
+    (``(1 - noise_ratio) C + noise_ratio U(0, 1)``, ``noise_ratio`` in [0, 1]); always random
+    without content. ``seed`` seeds the initial noise.
     """
     # Not mlnotes.train.fit: here the parameters are the pixels of G and the network is frozen,
     # and L-BFGS needs a closure, so a short loop of its own is clearer.
