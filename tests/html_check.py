@@ -6,6 +6,7 @@ Serves the HTML folder on localhost and opens every page of the table of content
 editions (English in the folder, Chinese in its ``zh_CN/``). On each page: no console errors,
 every image loaded, where the page has maths MathJax rendered it (its output elements exist and
 no raw ``$$``/``\\(`` source is left), and the header links the same page in the other edition.
+Each edition's search finds a word of its language.
 A Chinese page is in fact Chinese (most of its prose is CJK characters) and its font has CJK
 glyphs (not the blank boxes of a missing font). On each landing page the navigation lists every
 chapter. Saves a screenshot of a chapter page of each edition for review. Exit status 1 with one
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MATHJAX_TIMEOUT_S = 30
 # the editions' folders under the HTML folder and their <html lang> (book/_ext/editions.py)
 EDITIONS = {"": "en", "zh_CN/": "zh-CN"}
+SEARCH_WORD = {"": "convolution", "zh_CN/": "卷积"}  # a word every edition must find
 MIN_CJK_SHARE = 0.5  # of a Chinese page's prose letters (code, maths and names stay Latin)
 
 
@@ -154,6 +156,19 @@ def check_edition(driver, url: str, other_url: str, lang: str) -> list[str]:
     return problems
 
 
+def check_search(driver, base: str, word: str) -> list[str]:
+    """The edition's search page finds pages for ``word``."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base}/search.html?q={word}")
+    found = "return document.querySelectorAll('#search-results li').length;"
+    try:
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(found) > 0)
+    except Exception:  # selenium's TimeoutException: no result ever appeared
+        return [f"{base}/search.html: searching {word!r} finds nothing"]
+    return []
+
+
 def check_navigation(driver, base: str, pages: list[str]) -> list[str]:
     """The landing page's navigation links every chapter page of the table of contents."""
     driver.get(f"{base}/{pages[0]}")
@@ -180,6 +195,7 @@ def check_html(html: Path, screenshot: Path | None = None) -> list[str]:
         for folder, lang in EDITIONS.items():
             edition = toc_pages()
             problems += check_navigation(driver, f"{base}/{folder}".rstrip("/"), edition)
+            problems += check_search(driver, f"{base}/{folder}".rstrip("/"), SEARCH_WORD[folder])
             for page in edition:
                 url = f"{base}/{folder}{page}"
                 problems += check_page(driver, url)
