@@ -32,7 +32,8 @@ MATHJAX_TIMEOUT_S = 30
 # the editions' folders under the HTML folder and their <html lang> (book/_ext/editions.py)
 EDITIONS = {"": "en", "zh_CN/": "zh-CN"}
 SEARCH_WORD = {"": "convolution", "zh_CN/": "卷积"}  # a word every edition must find
-MIN_CJK_SHARE = 0.5  # of a Chinese page's prose letters (code, maths and names stay Latin)
+MIN_CJK_SHARE = 1 / 3  # of a Chinese page's prose letters (names, units and table cells stay
+# Latin: the status page, all tables, has the least, about 1/2; an English page has none)
 
 
 def browser_available() -> bool:
@@ -102,9 +103,10 @@ BROKEN_IMAGES_JS = """return Array.from(document.images)
 MATH_JS = "return document.querySelectorAll('.math, span.math, div.math').length;"
 RENDERED_JS = "return document.querySelectorAll('mjx-container').length;"
 EDITION_LINKS_JS = "return Array.from(document.querySelectorAll('a.mlnotes-edition'), a => a.href);"
-# the article's prose: without code, maths and the notebooks' outputs
+# the article's prose: without code, maths, the notebooks' outputs and the references (whose
+# titles stay in their language)
 PROSE_JS = """const article = document.querySelector('article').cloneNode(true);
-    const notProse = 'pre, code, .math, mjx-container, .cell_output';
+    const notProse = 'pre, code, .math, mjx-container, .cell_output, .citation, script, style';
     article.querySelectorAll(notProse).forEach(e => e.remove());
     return article.textContent;"""
 # a font without CJK glyphs draws each as the same blank box as an unassigned code point
