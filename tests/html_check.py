@@ -109,6 +109,9 @@ PROSE_JS = """const article = document.querySelector('article').cloneNode(true);
     const notProse = 'pre, code, .math, mjx-container, .cell_output, .citation, script, style';
     article.querySelectorAll(notProse).forEach(e => e.remove());
     return article.textContent;"""
+CAPTIONS_JS = (
+    "return Array.from(document.querySelectorAll('.bd-links p.caption'), p => p.textContent);"
+)
 # a font without CJK glyphs draws each as the same blank box as an unassigned code point
 GLYPH_WIDTHS_JS = """const ctx = document.createElement('canvas').getContext('2d');
     ctx.font = '32px ' + getComputedStyle(document.querySelector('article')).fontFamily;
@@ -139,6 +142,10 @@ def check_page(driver, url: str) -> list[str]:
     return problems
 
 
+def _cjk(text: str) -> int:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text)
+
+
 def check_edition(driver, url: str, other_url: str, lang: str) -> list[str]:
     """The page just loaded links ``other_url``; a Chinese one is Chinese, in a CJK font."""
     problems = []
@@ -148,10 +155,14 @@ def check_edition(driver, url: str, other_url: str, lang: str) -> list[str]:
         problems.append(f"{url}: <html lang> is not {lang}")
     if lang.startswith("zh"):
         prose = driver.execute_script(PROSE_JS)
-        cjk = sum("\u4e00" <= c <= "\u9fff" for c in prose)
+        cjk = _cjk(prose)
         latin = sum(c.isascii() and c.isalpha() for c in prose)
         if cjk < MIN_CJK_SHARE * (cjk + latin):
             problems.append(f"{url}: not Chinese: {cjk} CJK characters, {latin} Latin letters")
+        captions = driver.execute_script(CAPTIONS_JS)
+        problems += [
+            f"{url}: navigation caption not Chinese: {c!r}" for c in captions if not _cjk(c)
+        ]
         cjk_width, missing_width = driver.execute_script(GLYPH_WIDTHS_JS)
         if abs(cjk_width - missing_width) < 1:
             problems.append(f"{url}: no CJK font: Chinese characters drawn as blank boxes")

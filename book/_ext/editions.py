@@ -19,8 +19,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.locale import init as init_locale
+from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
 
 ROOT = Path(__file__).resolve().parents[2]
 # language -> (the label of its link, its folder under _build/html, its title)
@@ -63,7 +67,26 @@ def other_editions(app: Sphinx, pagename: str, templatename, context: dict, doct
     context["other_editions"] = links
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the captions of the toctrees (the book's parts). sphinx-external-toc inserts
+    the toctrees (priority 100) after Sphinx has translated the page (Locale, priority 20), so
+    the captions, which the gettext builder extracts, would stay English."""
+
+    default_priority = 101
+
+    def apply(self, **kwargs) -> None:
+        if _edition(self.config) == "en":
+            return
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        catalog, _ = init_locale(dirs, self.config.language, domain)
+        for toctree in self.document.findall(addnodes.toctree):
+            if toctree.get("caption"):
+                toctree["caption"] = toctree["rawcaption"] = catalog.gettext(toctree["caption"])
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_transform(TranslateTocCaptions)
     app.connect("config-inited", add_switch)
     app.connect("html-page-context", other_editions)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
