@@ -204,15 +204,15 @@ def check_html(html: Path, screenshot: Path | None = None) -> list[str]:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     driver = chromium()
     try:
-        problems = []
+        problems, edition = [], toc_pages()
         for folder, lang in EDITIONS.items():
-            edition = toc_pages()
-            problems += check_navigation(driver, f"{base}/{folder}".rstrip("/"), edition)
-            problems += check_search(driver, f"{base}/{folder}".rstrip("/"), SEARCH_WORD[folder])
+            root = f"{base}/{folder}".rstrip("/")
+            problems += check_navigation(driver, root, edition)
+            problems += check_search(driver, root, SEARCH_WORD[folder])
+            other = next(f for f in EDITIONS if f != folder)
             for page in edition:
                 url = f"{base}/{folder}{page}"
                 problems += check_page(driver, url)
-                other = next(f for f in EDITIONS if f != folder)
                 problems += check_edition(driver, url, f"{base}/{other}{page}", lang)
             if screenshot is not None:
                 chapter = next(p for p in edition if p.endswith("/index.html"))

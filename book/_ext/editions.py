@@ -60,9 +60,10 @@ def other_editions(app: Sphinx, pagename: str, templatename, context: dict, doct
     for language, (label, folder, _) in EDITIONS.items():
         if language != here:
             url = f"{to_root}{folder + '/' if folder else ''}{pagename}.html"
-            links.append((language.replace("_", "-"), label, url))
+            hreflang = language.replace("_", "-")
+            links.append((hreflang, label, url))
             context["metatags"] = context.get("metatags", "") + (
-                f'\n<link rel="alternate" hreflang="{language.replace("_", "-")}" href="{url}" />'
+                f'\n<link rel="alternate" hreflang="{hreflang}" href="{url}" />'
             )
     context["other_editions"] = links
 
