@@ -24,10 +24,12 @@ import shutil
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import unquote
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+PAGE_TIMEOUT_S = 20
 MATHJAX_TIMEOUT_S = 30
 # the editions' folders under the HTML folder and their <html lang> (book/_ext/editions.py)
 EDITIONS = {"": "en", "zh_CN/": "zh-CN"}
@@ -118,14 +120,27 @@ GLYPH_WIDTHS_JS = """const ctx = document.createElement('canvas').getContext('2d
     return [ctx.measureText('卷积池化').width, ctx.measureText('\\u{10FFFD}'.repeat(4)).width];"""
 
 
+def load(driver, url: str) -> None:
+    """Open ``url`` and wait until it is parsed: on a busy machine chromedriver's ``get`` has
+    returned while the page was still loading, and a half-parsed navigation lacked chapters."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+
+    def parsed(d) -> bool:  # the new page, not the one before it, and all of it
+        return (
+            unquote(d.current_url) == url
+            and d.execute_script("return document.readyState") == "complete"
+        )
+
+    WebDriverWait(driver, PAGE_TIMEOUT_S).until(parsed)
+
+
 def check_page(driver, url: str) -> list[str]:
     """Load one page; return its problems (empty when it is fine)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.get(url)
-    WebDriverWait(driver, 20).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-    )
+    load(driver, url)
     problems = [
         f"{url}: image did not load: {src}" for src in driver.execute_script(BROKEN_IMAGES_JS)
     ]
@@ -173,10 +188,10 @@ def check_search(driver, base: str, word: str) -> list[str]:
     """The edition's search page finds pages for ``word``."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.get(f"{base}/search.html?q={word}")
+    load(driver, f"{base}/search.html?q={word}")
     found = "return document.querySelectorAll('#search-results li').length;"
     try:
-        WebDriverWait(driver, 20).until(lambda d: d.execute_script(found) > 0)
+        WebDriverWait(driver, PAGE_TIMEOUT_S).until(lambda d: d.execute_script(found) > 0)
     except Exception:  # selenium's TimeoutException: no result ever appeared
         return [f"{base}/search.html: searching {word!r} finds nothing"]
     return []
@@ -184,7 +199,7 @@ def check_search(driver, base: str, word: str) -> list[str]:
 
 def check_navigation(driver, base: str, pages: list[str]) -> list[str]:
     """The landing page's navigation links every chapter page of the table of contents."""
-    driver.get(f"{base}/{pages[0]}")
+    load(driver, f"{base}/{pages[0]}")
     links = driver.execute_script(
         "return Array.from(document.querySelectorAll('nav.bd-links a')).map(a => a.href);"
     )
@@ -216,7 +231,7 @@ def check_html(html: Path, screenshot: Path | None = None) -> list[str]:
                 problems += check_edition(driver, url, f"{base}/{other}{page}", lang)
             if screenshot is not None:
                 chapter = next(p for p in edition if p.endswith("/index.html"))
-                driver.get(f"{base}/{folder}{chapter}")
+                load(driver, f"{base}/{folder}{chapter}")
                 name = screenshot.stem + (f"-{folder.rstrip('/')}" if folder else "")
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 driver.save_screenshot(str(screenshot.with_stem(name)))
