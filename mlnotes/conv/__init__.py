@@ -36,29 +36,3 @@ from mlnotes.conv.pooling import (
     max_pool2d_forward,
 )
 from mlnotes.conv.shapes import conv2d_multiplications, conv2d_parameters, conv_output_size, pad
-
-__all__ = [
-    "avg_pool2d_backward",
-    "avg_pool2d_backward_naive",
-    "avg_pool2d_forward",
-    "avg_pool2d_forward_naive",
-    "conv1d_backward",
-    "conv1d_forward",
-    "conv2d_backward",
-    "conv2d_backward_naive",
-    "conv2d_forward",
-    "conv2d_forward_naive",
-    "conv2d_multiplications",
-    "conv2d_naive",
-    "conv2d_parameters",
-    "conv3d_backward",
-    "conv3d_forward",
-    "conv_output_size",
-    "convnd_backward",
-    "convnd_forward",
-    "max_pool2d_backward",
-    "max_pool2d_backward_naive",
-    "max_pool2d_forward",
-    "max_pool2d_forward_naive",
-    "pad",
-]

@@ -11,24 +11,3 @@ from mlnotes.data.signals import (
     make_waveforms,
     waveform,
 )
-
-__all__ = [
-    "DETECTION_CLASSES",
-    "DIRECTIONS",
-    "FaceSplit",
-    "KINDS",
-    "WAVEFORMS",
-    "Shape",
-    "Split",
-    "draw_shape",
-    "load_breast_cancer_split",
-    "load_digits_split",
-    "load_faces",
-    "make_detection_scenes",
-    "make_faces",
-    "make_moving_squares",
-    "make_scenes",
-    "make_waveforms",
-    "mask_to_box",
-    "waveform",
-]

@@ -20,23 +20,3 @@ from mlnotes.faces.metrics import (
 from mlnotes.faces.mining import STRATEGIES, mine_triplets
 from mlnotes.faces.networks import FEATURES, FaceEmbedder, PairClassifier, pair_features
 from mlnotes.faces.training import pk_batches, train_triplets
-
-__all__ = [
-    "FEATURES",
-    "REDUCTIONS",
-    "STRATEGIES",
-    "FaceEmbedder",
-    "PairClassifier",
-    "VerificationMetrics",
-    "identify",
-    "make_pairs",
-    "mine_triplets",
-    "one_shot_accuracy",
-    "pair_features",
-    "pairwise_distances",
-    "pk_batches",
-    "train_triplets",
-    "triplet_loss",
-    "verification_accuracy",
-    "verification_metrics",
-]

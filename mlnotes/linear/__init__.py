@@ -21,20 +21,3 @@ from mlnotes.linear.softmax import (
     softmax,
     softmax_loss_and_grad,
 )
-
-__all__ = [
-    "LinearClassifier",
-    "LogisticRegression",
-    "SoftmaxRegression",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "cross_entropy",
-    "log_softmax",
-    "logistic_loss",
-    "logistic_loss_and_grad",
-    "one_hot",
-    "sigmoid",
-    "sigmoid_grad",
-    "softmax",
-    "softmax_loss_and_grad",
-]

@@ -15,37 +15,3 @@ from mlnotes.models.small_resnet import SmallResNet, small_resnet
 from mlnotes.models.summary import Summary, SummaryRow, summary
 from mlnotes.models.vgg import VGG, VGG_CONFIGS, make_features, vgg11, vgg16, vgg19
 from mlnotes.models.weights import IMAGENET_MEAN, IMAGENET_STD, WEIGHTS_URLS, load_weights
-
-__all__ = [
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "INCEPTION_CONFIGS",
-    "VGG",
-    "VGG_CONFIGS",
-    "WEIGHTS_URLS",
-    "AlexNet",
-    "BasicBlock",
-    "BasicConv2d",
-    "Bottleneck",
-    "GoogLeNet",
-    "Inception",
-    "LeNet5",
-    "ResNet",
-    "SmallResNet",
-    "Summary",
-    "SummaryRow",
-    "alexnet",
-    "googlenet",
-    "lenet5",
-    "load_weights",
-    "make_features",
-    "plot_architecture",
-    "resnet18",
-    "resnet34",
-    "resnet50",
-    "small_resnet",
-    "summary",
-    "vgg11",
-    "vgg16",
-    "vgg19",
-]

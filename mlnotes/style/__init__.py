@@ -31,26 +31,3 @@ from mlnotes.style.transfer import (
     TransferResult,
     style_transfer,
 )
-
-__all__ = [
-    "BACKBONES",
-    "CONTENT_LAYER",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "INITS",
-    "OPTIMIZERS",
-    "SKIMAGE_IMAGES",
-    "STYLE_LAYERS",
-    "TransferResult",
-    "VGGFeatures",
-    "content_cost",
-    "gram_matrix",
-    "image_to_tensor",
-    "layer_style_cost",
-    "load_image",
-    "style_cost",
-    "style_transfer",
-    "tensor_to_image",
-    "total_cost",
-    "vgg_layer_names",
-]
