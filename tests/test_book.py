@@ -122,6 +122,35 @@ def python_snippets():
             yield pytest.param(block, id=f"{page.relative_to(ROOT)}#{i}")
 
 
+STAMP_EXTENSION = """from docutils import nodes
+from extension_metadata import extension_metadata
+
+def stamp(app, doctree):
+    doctree += nodes.paragraph(text="stamped {}")
+
+def setup(app):
+    app.connect("doctree-read", stamp)
+    return extension_metadata(__file__)
+"""
+
+
+def test_an_extension_change_reaches_pages_that_did_not_change(tmp_path):
+    """Our extensions declare a digest of their source as env_version, so an incremental
+    build re-reads every page when their code changes (it would keep the old doctrees)."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    shutil.copy(ROOT / "book" / "_ext" / "extension_metadata.py", src)
+    (src / "conf.py").write_text(
+        "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\nextensions = ['stamp']\n"
+    )
+    (src / "index.rst").write_text("Page\n====\n\nText.\n")
+    for version in ("one", "two"):
+        (src / "stamp.py").write_text(STAMP_EXTENSION.format(version))
+        subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(src), str(out)],
+                       check=True, timeout=120)  # fmt: skip
+        assert f"stamped {version}" in (out / "index.html").read_text()
+
+
 @pytest.mark.parametrize("code", list(python_snippets()))
 def test_python_snippets_in_pages_run(code, tmp_path, monkeypatch):
     """Exercise solutions run as printed (their own asserts check their claims)."""

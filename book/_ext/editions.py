@@ -19,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from extension_metadata import extension_metadata
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -90,7 +91,7 @@ def setup(app: Sphinx) -> dict:
     app.add_transform(TranslateTocCaptions)
     app.connect("config-inited", add_switch)
     app.connect("html-page-context", other_editions)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    return extension_metadata(__file__)
 
 
 def build(language: str, builder: str = "html", build_dir: Path = ROOT / "_build") -> int:

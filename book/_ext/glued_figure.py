@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from extension_metadata import extension_metadata
 from myst_nb.ext.glue.utils import create_pending_glue_ref
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -94,4 +95,4 @@ def _is_alt(node: nodes.Node) -> bool:
 def setup(app: Sphinx) -> dict:
     app.add_directive("glued-figure", GluedFigure)
     app.add_post_transform(SetGluedFigureAlt)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    return extension_metadata(__file__)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from extension_metadata import extension_metadata
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
@@ -36,4 +37,4 @@ def setup(app: Sphinx) -> dict:
     app.connect(
         "html-page-context", unique_scripts, priority=100
     )  # before any handler that ends the event
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    return extension_metadata(__file__)
