@@ -3,15 +3,9 @@ it computes at once are in ``mlnotes.conv.loops``).
 
 A CNN's "convolution" is a cross-correlation: the filter slides over the input *without* being
 flipped (a mathematician's convolution flips it). Since the filter is learnt, the two are
-equally expressive, and every deep-learning library computes the cross-correlation
-
-    out[n, f, i, j] = b[f] + sum_{c, p, q} x_pad[n, c, i*s + p, j*s + q] * w[f, c, p, q]
-
-(written for 2D; 1D drops ``j, q``, 3D adds a depth index). ``convnd_forward`` computes it for
-every output position at once: a window view of the padded input (no copy), flattened into
-"columns" ``[C * HH * WW, N * H' * W']`` (one copy, the im2col of Caffe and cs231n's
-``conv_forward_strides``), and one matrix product with the filters flattened to
-``[F, C * HH * WW]``.
+equally expressive, and every deep-learning library computes the cross-correlation.
+``convnd_forward`` computes every output position at once: the im2col of Caffe and cs231n's
+``conv_forward_strides`` (one copy of the input's windows), then one matrix product.
 
 One implementation serves every dimension: ``conv2d_forward`` is chapter 5's layer,
 ``conv1d_forward`` slides along signals (ECG, audio; ``x (N, C, L)``, ``w (F, C, K)``) and
