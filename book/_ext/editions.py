@@ -118,7 +118,6 @@ def build(language: str, builder: str = "html", build_dir: Path = ROOT / "_build
         builder=builder,
         warningiserror=True,
         keep_going=True,
-        freshenv=builder == "gettext",  # the catalogues must never come from stale doctrees
     )
 
 
