@@ -6,11 +6,10 @@ Serves the HTML folder on localhost and opens every page of the table of content
 editions (English in the folder, Chinese in its ``zh_CN/``). On each page: no console errors,
 every image loaded, where the page has maths MathJax rendered it (its output elements exist and
 no raw ``$$``/``\\(`` source is left), and the header links the same page in the other edition.
-Each edition's search finds a word of its language.
-A Chinese page is in fact Chinese (most of its prose is CJK characters) and its font has CJK
-glyphs (not the blank boxes of a missing font). On each landing page the navigation lists every
-chapter. Saves a screenshot of a chapter page of each edition for review. Exit status 1 with one
-line per problem when anything fails.
+Each edition's search finds a word of its language. A Chinese page is in fact Chinese (a third or
+more of its prose letters are CJK) and its font has CJK glyphs (not the blank boxes of a missing
+font). On each landing page the navigation lists every chapter. Saves a screenshot of a chapter
+page of each edition for review. Exit status 1 with one line per problem when anything fails.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (or any Chrome + chromedriver on PATH).
 """
