@@ -225,8 +225,8 @@ def run_job(job: Job, progress: bool = True) -> Result:
         if job.output.is_file():
             executed = nbformat.read(job.output, as_version=4)
             result.metrics = glued_values(executed)
-            source = nbformat.read(job.notebook, as_version=4)
-            result.headline = source.metadata.get("mlnotes", {}).get("headline", [])
+            # papermill keeps the source notebook's metadata, the headline among it
+            result.headline = executed.metadata.get("mlnotes", {}).get("headline", [])
     return result
 
 
