@@ -68,9 +68,7 @@ def make_detection_scenes(
     size]``. The same arguments give the same scenes.
     """
     check_scalar(n, "n", low=0, integer=True)
-    check_scalar(num_classes, "num_classes", low=1, integer=True)
-    if num_classes > len(DETECTION_CLASSES):
-        raise ValueError(f"num_classes must be in [1, {len(DETECTION_CLASSES)}], got {num_classes}")
+    check_scalar(num_classes, "num_classes", low=1, high=len(DETECTION_CLASSES), integer=True)
     check_scalar(min_objects, "min_objects", low=0, integer=True)
     check_scalar(max_objects, "max_objects", low=min_objects, integer=True)
     check_scalar(min_size, "min_size", low=4)

@@ -75,8 +75,8 @@ def render_faces(traits: np.ndarray, nuisances: np.ndarray, size: int = 32) -> n
     traits, nuisances = np.asarray(traits, float), np.asarray(nuisances, float)
     if traits.ndim != 2 or traits.shape[1] != len(TRAITS):
         raise ValueError(f"traits must have shape (N, {len(TRAITS)}), got {traits.shape}")
-    if nuisances.shape != (len(traits), len(NUISANCES) + 1):
-        shape = (len(traits), len(NUISANCES) + 1)
+    shape = (len(traits), len(NUISANCES) + 1)
+    if nuisances.shape != shape:
         raise ValueError(f"nuisances must have shape {shape}, got {nuisances.shape}")
     check_scalar(size, "size", low=8, integer=True)
     t = {name: traits[:, k, None, None] for k, name in enumerate(TRAITS)}  # each [N, 1, 1]

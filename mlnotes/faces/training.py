@@ -20,8 +20,8 @@ from mlnotes.train import tqdm
 
 def pk_batches(labels, people: int, shots: int, steps: int, seed: int = 0):
     """Yield ``steps`` index arrays ``[P * K]`` into ``labels``: ``people`` distinct identities
-    (among those with ``shots`` photographs) x ``shots`` distinct photographs, grouped, uniformly.
-    """
+    (among those with at least ``shots`` photographs) x ``shots`` distinct photographs, grouped,
+    uniformly."""
     labels = as_class_labels(labels, name="labels")
     people = check_scalar(people, "people", low=2, integer=True)
     shots = check_scalar(shots, "shots", low=2, integer=True)

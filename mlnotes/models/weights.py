@@ -54,6 +54,7 @@ def load_weights(
     progress: bool = True,
 ) -> nn.Module:
     """Load ``weights`` into ``model`` with ``load_state_dict(strict=True)``; return ``model``.
+
     ``weights``: ``None`` keeps the random initialisation; ``"imagenet"`` downloads
     torchvision's file for ``name`` (a :data:`WEIGHTS_URLS` key); a string with ``://`` goes
     through ``torch.hub.load_state_dict_from_url`` (cached in ``model_dir``, by default
