@@ -159,7 +159,7 @@ def _nms_inputs(boxes, scores, iou_threshold):
 
 @_numpy_back
 def box_iou_unchecked(boxes1, boxes2):
-    """``box_iou`` without the checks, for boxes already checked (``as_numpy_boxes``)."""
+    """``box_iou`` without the checks, for boxes a public function has checked."""
     boxes1, boxes2 = torch.as_tensor(boxes1), torch.as_tensor(boxes2)
     x1, y1, x2, y2 = boxes1[:, :, None].unbind(1)  # each [N, 1]
     u1, v1, u2, v2 = boxes2.T  # each [M]

@@ -100,7 +100,7 @@ def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: floa
     every anchor negative, with deltas 0.
     """
     anchors = _positive_boxes(anchors, "anchors")
-    gt_boxes = as_numpy_boxes(gt_boxes, "gt_boxes").astype(np.float64)
+    gt_boxes = _positive_boxes(gt_boxes, "gt_boxes")
     negative_iou = check_scalar(negative_iou, "negative_iou", low=0)
     positive_iou = check_scalar(positive_iou, "positive_iou", low=negative_iou, high=1)
     labels = np.zeros(len(anchors), dtype=np.int64)  # [A]
@@ -108,7 +108,6 @@ def rpn_targets(anchors, gt_boxes, positive_iou: float = 0.7, negative_iou: floa
     deltas = np.zeros((len(anchors), 4))  # [A, 4]
     if len(gt_boxes) == 0:
         return labels, matched, deltas
-    gt_boxes = _positive_boxes(gt_boxes, "gt_boxes")
     iou = box_iou_unchecked(anchors, gt_boxes)  # [A, G]
     best = iou.max(axis=1)  # [A]
     matched = iou.argmax(axis=1).astype(np.int64)  # [A]

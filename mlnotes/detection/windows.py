@@ -70,8 +70,9 @@ def fc_to_conv(classifier: nn.Sequential, input_size=None) -> nn.Sequential:
     S the product of the strides: every window in one pass, sharing their common pixels.
 
     ``classifier``: unpadded Conv2d / MaxPool2d / AvgPool2d, ``Flatten()``, Linear layers, with
-    pointwise activations, Dropout, and (Log)Softmax over the classes. ``input_size`` (h, w):
-    the window; ``None`` assumes a square feature map. Parameters are copied.
+    ReLU, LeakyReLU, Tanh or Sigmoid activations, Dropout, and (Log)Softmax over the classes.
+    ``input_size`` (h, w): the window; ``None`` assumes a square feature map. Parameters are
+    copied.
     """
     if not isinstance(classifier, nn.Sequential):
         raise TypeError(

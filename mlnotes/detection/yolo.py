@@ -228,9 +228,7 @@ def _assign(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     zeros = np.zeros((len(boxes), 2))
     shapes = np.concatenate([zeros, boxes[:, 2:] - boxes[:, :2]], axis=1)  # [K, 4] (0, 0, w, h)
     anchor_boxes = np.concatenate([np.zeros_like(anchors), anchors], axis=1)  # [B, 4]
-    return (
-        box_iou_unchecked(shapes, anchor_boxes).argmax(axis=1).astype(np.int64).reshape(len(boxes))
-    )  # [K]
+    return box_iou_unchecked(shapes, anchor_boxes).argmax(axis=1).astype(np.int64)  # [K]
 
 
 def _check_boxes(boxes) -> np.ndarray:
